@@ -1,0 +1,155 @@
+// The ephemeral target: one k3s server and two agents, named like the homelab, on a Docker
+// network the helper creates, at the homelab's host offsets inside that network's subnet.
+// Teardown removes every container and the network, whatever happened before.
+import { randomBytes } from "node:crypto";
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { StartedTestContainer } from "testcontainers";
+import { cacheDir, type ImageManifest } from "./cache.ts";
+import { createSuiteNetwork, ROLE_LABEL, runLabels, sweep, type SuiteNetwork } from "./docker.ts";
+import { K3sAgentContainer, K3sServerContainer, type NodeContainerSpec } from "./k3s-node.ts";
+import { describeNodes, kubeClients, nodeIsReady } from "./kube.ts";
+import { progress } from "./progress.ts";
+import { done, notYet, waitFor } from "./wait.ts";
+
+export interface NodePlan {
+  name: string;
+  /** host offset inside the /24, e.g. 20 for k3s-master (homelab 192.168.2.20) */
+  hostOffset: number;
+  role: "server" | "agent";
+}
+
+export const HOMELAB_NODES: readonly NodePlan[] = [
+  { name: "k3s-master", hostOffset: 20, role: "server" },
+  { name: "k3s-worker-01", hostOffset: 21, role: "agent" },
+  { name: "k3s-worker-02", hostOffset: 22, role: "agent" },
+];
+
+/** Components MetalLB replaces (servicelb, traefik) and ones the suite does not need. */
+export const K3S_DISABLED = ["traefik", "servicelb", "metrics-server", "local-storage", "coredns"];
+
+export interface EphemeralClusterOptions {
+  runId: string;
+  images: ImageManifest;
+  nodes?: readonly NodePlan[];
+  /** extra server flags (e.g. a fault that re-enables servicelb) */
+  serverArgs?: string[];
+  nodeStartTimeoutMs: number;
+  nodesReadyTimeoutMs: number;
+}
+
+export interface ClusterNode {
+  name: string;
+  role: "server" | "agent";
+  address: string;
+  containerId: string;
+  containerName: string;
+}
+
+export interface EphemeralCluster {
+  runId: string;
+  network: SuiteNetwork;
+  nodes: ClusterNode[];
+  kubeconfigPath: string;
+  stateDir: string;
+}
+
+export function addressAt(subnet: string, offset: number): string {
+  return subnet.replace(/\.0\/24$/, `.${offset}`);
+}
+
+export function stateDirFor(runId: string): string {
+  return join(cacheDir(), "clusters", runId);
+}
+
+export async function startEphemeralCluster(options: EphemeralClusterOptions): Promise<EphemeralCluster> {
+  const { runId, images } = options;
+  const plans = options.nodes ?? HOMELAB_NODES;
+  const server = plans.find((p) => p.role === "server");
+  if (!server) throw new Error("cluster plan has no server node");
+  const stateDir = stateDirFor(runId);
+  try {
+    progress("cluster", `creating Docker network for run ${runId}`);
+    const network = await createSuiteNetwork(runId, parseInt(randomBytes(2).toString("hex"), 16));
+    progress("cluster", `network ${network.name} ${network.subnet}`);
+    const token = randomBytes(24).toString("hex");
+    const spec = (plan: NodePlan): NodeContainerSpec => ({
+      image: images.k3sImage,
+      containerName: `metallb-conformance-${runId}-${plan.name}`,
+      nodeName: plan.name,
+      address: addressAt(network.subnet, plan.hostOffset),
+      networkName: network.name,
+      preloadDir: images.preloadDir,
+      labels: { ...runLabels(runId), [ROLE_LABEL]: plan.role },
+      startupTimeoutMs: options.nodeStartTimeoutMs,
+    });
+    const common = (plan: NodePlan) => [
+      `--node-name=${plan.name}`,
+      `--node-ip=${addressAt(network.subnet, plan.hostOffset)}`,
+      "--flannel-iface=eth0",
+      `--token=${token}`,
+      `--pause-image=${images.pauseImage}`,
+    ];
+    const serverAddress = addressAt(network.subnet, server.hostOffset);
+    progress("cluster", `starting ${server.name} (k3s server) at ${serverAddress}`);
+    const serverContainer = await new K3sServerContainer(spec(server), [
+      ...common(server),
+      ...K3S_DISABLED.map((c) => `--disable=${c}`),
+      "--disable-helm-controller",
+      "--disable-network-policy",
+      `--tls-san=${serverAddress}`,
+      ...(options.serverArgs ?? []),
+    ]).start();
+    const agentPlans = plans.filter((p) => p.role === "agent");
+    progress("cluster", `starting ${agentPlans.map((p) => p.name).join(", ")} (k3s agents)`);
+    const agents = await Promise.all(
+      agentPlans.map((plan) =>
+        new K3sAgentContainer(spec(plan), [...common(plan), `--server=https://${serverAddress}:6443`]).start(),
+      ),
+    );
+    await mkdir(stateDir, { recursive: true, mode: 0o700 });
+    const kubeconfigPath = join(stateDir, "kubeconfig");
+    await writeFile(kubeconfigPath, serverContainer.getKubeConfig(), { mode: 0o600 });
+    const started: [NodePlan, StartedTestContainer][] = [
+      [server, serverContainer],
+      ...agentPlans.map((p, i) => [p, agents[i]!] as [NodePlan, StartedTestContainer]),
+    ];
+    const nodes = started.map(([plan, c]) => ({
+      name: plan.name,
+      role: plan.role,
+      address: addressAt(network.subnet, plan.hostOffset),
+      containerId: c.getId(),
+      containerName: c.getName().replace(/^\//, ""),
+    }));
+    const cluster: EphemeralCluster = { runId, network, nodes, kubeconfigPath, stateDir };
+    await writeFile(join(stateDir, "state.json"), JSON.stringify(cluster, null, 2), { mode: 0o600 });
+    await waitForNodesReady(kubeconfigPath, plans.map((p) => p.name), options.nodesReadyTimeoutMs);
+    return cluster;
+  } catch (error) {
+    progress("cluster", `start failed, removing what run ${runId} created`);
+    await stopEphemeralCluster(runId);
+    throw error;
+  }
+}
+
+export async function waitForNodesReady(kubeconfigPath: string, names: string[], timeoutMs: number): Promise<void> {
+  const { core } = kubeClients({ path: kubeconfigPath });
+  progress("cluster", `waiting for nodes ${names.join(", ")} to be Ready (deadline ${timeoutMs / 1000}s)`);
+  await waitFor(
+    `nodes ${names.join(", ")} Ready`,
+    async () => {
+      const { items } = await core.listNode();
+      const ready = names.every((n) => items.some((node) => node.metadata?.name === n && nodeIsReady(node)));
+      return ready ? done(items) : notYet(describeNodes(items));
+    },
+    { timeoutMs, intervalMs: 500 },
+  );
+  progress("cluster", `nodes Ready: ${names.join(", ")}`);
+}
+
+/** Removes the run's containers, network and state; safe to call twice or after a crash. */
+export async function stopEphemeralCluster(runId: string): Promise<void> {
+  const removed = await sweep(runId);
+  await rm(stateDirFor(runId), { recursive: true, force: true });
+  progress("cluster", `removed ${removed.containers.length} containers, ${removed.networks.length} network(s) of run ${runId}`);
+}

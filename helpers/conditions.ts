@@ -1,0 +1,49 @@
+// Named conditions on top of waitFor: each probe reads the cluster and says what it saw.
+import type * as k8s from "@kubernetes/client-node";
+import { isNotFound, type KubeClients } from "./kube.ts";
+import { done, notYet, waitFor, type Observation } from "./wait.ts";
+
+export function deploymentAvailable(kube: KubeClients, namespace: string, name: string) {
+  return async (): Promise<Observation<k8s.V1Deployment>> => {
+    const d = await kube.apps.readNamespacedDeployment({ namespace, name });
+    const available = d.status?.conditions?.find((c) => c.type === "Available");
+    const want = d.spec?.replicas ?? 1;
+    const ready = d.status?.readyReplicas ?? 0;
+    if (available?.status === "True" && ready >= want && want > 0) return done(d);
+    return notYet(`${ready}/${want} ready, Available=${available?.status ?? "unknown"}${available?.message ? ` (${available.message})` : ""}`);
+  };
+}
+
+export function daemonSetReady(kube: KubeClients, namespace: string, name: string, expected: number) {
+  return async (): Promise<Observation<k8s.V1DaemonSet>> => {
+    const ds = await kube.apps.readNamespacedDaemonSet({ namespace, name });
+    const s = ds.status;
+    const ready = s?.numberReady ?? 0;
+    const desired = s?.desiredNumberScheduled ?? 0;
+    const current = (s?.observedGeneration ?? 0) >= (ds.metadata?.generation ?? 0);
+    if (current && desired === expected && ready === expected && (s?.updatedNumberScheduled ?? 0) === expected) return done(ds);
+    return notYet(`${ready}/${desired} ready (want ${expected} nodes)`);
+  };
+}
+
+export function resourceDeleted(read: () => Promise<unknown>) {
+  return async (): Promise<Observation<true>> => {
+    try {
+      await read();
+      return notYet("still present");
+    } catch (error) {
+      if (isNotFound(error)) return done(true as const);
+      throw error;
+    }
+  };
+}
+
+/** Deletes a namespace (404 is success) and waits until it is gone. */
+export async function deleteNamespace(kube: KubeClients, name: string, timeoutMs: number): Promise<void> {
+  try {
+    await kube.core.deleteNamespace({ name });
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
+  await waitFor(`namespace ${name} deleted`, resourceDeleted(() => kube.core.readNamespace({ name })), { timeoutMs, intervalMs: 500 });
+}

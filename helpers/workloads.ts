@@ -1,0 +1,64 @@
+// Test workloads, labelled with the run id so a sweep can find them. Create-helpers return the
+// created object; readiness is awaited by the caller with its own deadline.
+import type * as k8s from "@kubernetes/client-node";
+import type { KubeClients } from "./kube.ts";
+
+export const RUN_ID_LABEL = "metallb-conformance/run-id";
+export const MANAGED_BY = { "app.kubernetes.io/managed-by": "metallb-conformance" };
+
+export function runLabelsK8s(runId: string): Record<string, string> {
+  return { ...MANAGED_BY, [RUN_ID_LABEL]: runId };
+}
+
+export async function createRunNamespace(kube: KubeClients, name: string, runId: string): Promise<k8s.V1Namespace> {
+  return kube.core.createNamespace({ body: { metadata: { name, labels: runLabelsK8s(runId) } } });
+}
+
+export interface WebDaemonSetOptions {
+  namespace: string;
+  name: string;
+  runId: string;
+  nginxImage: string;
+  probeImage: string;
+}
+
+/** nginx on :80 plus a probe sidecar (curl, arping) on every node, tolerating any taint. */
+export async function createWebDaemonSet(kube: KubeClients, o: WebDaemonSetOptions): Promise<k8s.V1DaemonSet> {
+  const labels = { app: o.name, ...runLabelsK8s(o.runId) };
+  return kube.apps.createNamespacedDaemonSet({
+    namespace: o.namespace,
+    body: {
+      metadata: { name: o.name, labels },
+      spec: {
+        selector: { matchLabels: { app: o.name } },
+        template: {
+          metadata: { labels },
+          spec: {
+            tolerations: [{ operator: "Exists" }],
+            terminationGracePeriodSeconds: 1,
+            containers: [
+              {
+                name: "nginx",
+                image: o.nginxImage,
+                imagePullPolicy: "IfNotPresent",
+                ports: [{ containerPort: 80 }],
+                readinessProbe: { httpGet: { path: "/", port: 80 }, periodSeconds: 1 },
+              },
+              { name: "probe", image: o.probeImage, imagePullPolicy: "IfNotPresent", command: ["sleep", "infinity"] },
+            ],
+          },
+        },
+      },
+    },
+  });
+}
+
+export async function createClusterIPService(kube: KubeClients, namespace: string, name: string, runId: string): Promise<k8s.V1Service> {
+  return kube.core.createNamespacedService({
+    namespace,
+    body: {
+      metadata: { name, labels: runLabelsK8s(runId) },
+      spec: { type: "ClusterIP", selector: { app: name }, ports: [{ port: 80, targetPort: 80 }] },
+    },
+  });
+}

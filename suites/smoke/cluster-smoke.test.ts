@@ -1,0 +1,89 @@
+// Smoke: the ephemeral cluster is a real, working 3-node k3s before any AC is judged on it.
+import type * as k8s from "@kubernetes/client-node";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { daemonSetReady, deleteNamespace, deploymentAvailable } from "../../helpers/conditions.ts";
+import { podExecutor } from "../../helpers/exec.ts";
+import { kubeClients, nodeIsReady, type KubeClients } from "../../helpers/kube.ts";
+import { helmUpgradeInstall } from "../../helpers/metallb-install.ts";
+import { waitFor } from "../../helpers/wait.ts";
+import { createClusterIPService, createRunNamespace, createWebDaemonSet } from "../../helpers/workloads.ts";
+
+const { cluster, images } = inject("ephemeral");
+const expectedNodes = cluster.nodes.map((n) => n.name);
+const namespace = `smoke-${cluster.runId}`;
+const METALLB_VERSION = "0.15.3";
+let kube: KubeClients;
+
+beforeAll(async () => {
+  kube = kubeClients({ path: cluster.kubeconfigPath });
+  await createRunNamespace(kube, namespace, cluster.runId);
+});
+afterAll(async () => {
+  await deleteNamespace(kube, namespace, 120_000);
+});
+
+async function webPodsByNode(): Promise<Map<string, k8s.V1Pod>> {
+  const { items } = await kube.core.listNamespacedPod({ namespace, labelSelector: "app=web" });
+  return new Map(items.map((p) => [p.spec?.nodeName ?? "?", p]));
+}
+
+describe("smoke: ephemeral 3-node k3s", () => {
+  it("has the homelab's three nodes, all Ready", async () => {
+    const { items } = await kube.core.listNode();
+    const byName = new Map(items.map((n) => [n.metadata?.name, n]));
+    for (const name of expectedNodes) {
+      const node = byName.get(name);
+      expect(node, `node ${name} is not registered`).toBeDefined();
+      expect(nodeIsReady(node!), `node ${name} is not Ready`).toBe(true);
+    }
+    expect(items).toHaveLength(expectedNodes.length);
+  });
+
+  it("runs a DaemonSet pod on every node", async () => {
+    await createWebDaemonSet(kube, { namespace, name: "web", runId: cluster.runId, nginxImage: images.nginxImage, probeImage: images.probeImage });
+    await waitFor("DaemonSet web ready on every node", daemonSetReady(kube, namespace, "web", expectedNodes.length), { timeoutMs: 120_000 });
+    const pods = await webPodsByNode();
+    expect([...pods.keys()].sort()).toEqual([...expectedNodes].sort());
+    for (const pod of pods.values()) expect(pod.status?.phase).toBe("Running");
+  });
+
+  it("routes pod-to-pod traffic across nodes (flannel)", async () => {
+    const pods = await webPodsByNode();
+    for (const [fromNode, from] of pods) {
+      const probe = podExecutor(kube.kc, namespace, from.metadata!.name!, "probe");
+      for (const [toNode, to] of pods) {
+        if (toNode === fromNode) continue;
+        const r = await probe.exec(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5", `http://${to.status!.podIP}/`]);
+        expect(r.stdout, `curl from ${fromNode} to pod on ${toNode}: ${r.stderr}`).toBe("200");
+      }
+    }
+  });
+
+  it("answers a ClusterIP Service from every node (kube-proxy)", async () => {
+    const service = await createClusterIPService(kube, namespace, "web", cluster.runId);
+    const clusterIP = service.spec!.clusterIP!;
+    for (const [node, pod] of await webPodsByNode()) {
+      const probe = podExecutor(kube.kc, namespace, pod.metadata!.name!, "probe");
+      const r = await probe.exec(["curl", "-sS", "--max-time", "5", `http://${clusterIP}/`]);
+      expect(r.stdout, `curl ${clusterIP} from ${node}: ${r.stderr}`).toContain("Welcome to nginx!");
+    }
+  });
+
+  it(`installs the MetalLB ${METALLB_VERSION} chart (L2 only) with a Ready controller and a speaker per node`, async () => {
+    const chart = images.metallbCharts[METALLB_VERSION];
+    expect(chart, `no local chart for MetalLB ${METALLB_VERSION} in the image manifest`).toBeDefined();
+    await helmUpgradeInstall({
+      helm: images.helm,
+      kubeconfigPath: cluster.kubeconfigPath,
+      chart: chart!,
+      chartVersion: METALLB_VERSION,
+      release: "metallb",
+      namespace: "metallb-system",
+      valuesFile: "fixtures/metallb/values-homelab.yaml",
+      timeoutMs: 180_000,
+    });
+    await waitFor("MetalLB controller Available", deploymentAvailable(kube, "metallb-system", "metallb-controller"), { timeoutMs: 120_000 });
+    const speakers = await waitFor("MetalLB speakers ready", daemonSetReady(kube, "metallb-system", "metallb-speaker", expectedNodes.length), { timeoutMs: 120_000 });
+    expect(speakers.status?.numberReady).toBe(expectedNodes.length);
+  });
+});
