@@ -8,6 +8,7 @@ import type { StartedTestContainer } from "testcontainers";
 import { cacheDir, type ImageManifest } from "./cache.ts";
 import { createSuiteNetwork, ROLE_LABEL, runLabels, sweep, type SuiteNetwork } from "./docker.ts";
 import { K3sAgentContainer, K3sServerContainer, type NodeContainerSpec } from "./k3s-node.ts";
+import { containerExecutor, type Executor } from "./exec.ts";
 import { describeNodes, kubeClients, nodeIsReady } from "./kube.ts";
 import { progress } from "./progress.ts";
 import { done, notYet, waitFor } from "./wait.ts";
@@ -36,6 +37,8 @@ export interface EphemeralClusterOptions {
   serverArgs?: string[];
   nodeStartTimeoutMs: number;
   nodesReadyTimeoutMs: number;
+  /** each node's container log goes to <nodeLogDir>/<node>.log */
+  nodeLogDir: string;
 }
 
 export interface ClusterNode {
@@ -68,6 +71,7 @@ export async function startEphemeralCluster(options: EphemeralClusterOptions): P
   const server = plans.find((p) => p.role === "server");
   if (!server) throw new Error("cluster plan has no server node");
   const stateDir = stateDirFor(runId);
+  await mkdir(options.nodeLogDir, { recursive: true });
   try {
     progress("cluster", `creating Docker network for run ${runId}`);
     const network = await createSuiteNetwork(runId, parseInt(randomBytes(2).toString("hex"), 16));
@@ -82,6 +86,7 @@ export async function startEphemeralCluster(options: EphemeralClusterOptions): P
       preloadDir: images.preloadDir,
       labels: { ...runLabels(runId), [ROLE_LABEL]: plan.role },
       startupTimeoutMs: options.nodeStartTimeoutMs,
+      logFile: join(options.nodeLogDir, `${plan.name}.log`),
     });
     const common = (plan: NodePlan) => [
       `--node-name=${plan.name}`,
@@ -92,6 +97,8 @@ export async function startEphemeralCluster(options: EphemeralClusterOptions): P
     ];
     const serverAddress = addressAt(network.subnet, server.hostOffset);
     progress("cluster", `starting ${server.name} (k3s server) at ${serverAddress}`);
+    const guard = async (name: string, containerId: string) =>
+      confineEgress(containerExecutor(containerId, `node ${name}`), network.subnet);
     const serverContainer = await new K3sServerContainer(spec(server), [
       ...common(server),
       ...K3S_DISABLED.map((c) => `--disable=${c}`),
@@ -100,12 +107,18 @@ export async function startEphemeralCluster(options: EphemeralClusterOptions): P
       `--tls-san=${serverAddress}`,
       ...(options.serverArgs ?? []),
     ]).start();
+    await guard(server.name, serverContainer.getId());
     const agentPlans = plans.filter((p) => p.role === "agent");
     progress("cluster", `starting ${agentPlans.map((p) => p.name).join(", ")} (k3s agents)`);
     const agents = await Promise.all(
-      agentPlans.map((plan) =>
-        new K3sAgentContainer(spec(plan), [...common(plan), `--server=https://${serverAddress}:6443`]).start(),
-      ),
+      agentPlans.map(async (plan) => {
+        const agent = await new K3sAgentContainer(spec(plan), [
+          ...common(plan),
+          `--server=https://${serverAddress}:6443`,
+        ]).start();
+        await guard(plan.name, agent.getId());
+        return agent;
+      }),
     );
     await mkdir(stateDir, { recursive: true, mode: 0o700 });
     const kubeconfigPath = join(stateDir, "kubeconfig");
@@ -123,12 +136,38 @@ export async function startEphemeralCluster(options: EphemeralClusterOptions): P
     }));
     const cluster: EphemeralCluster = { runId, network, nodes, kubeconfigPath, stateDir };
     await writeFile(join(stateDir, "state.json"), JSON.stringify(cluster, null, 2), { mode: 0o600 });
-    await waitForNodesReady(kubeconfigPath, plans.map((p) => p.name), options.nodesReadyTimeoutMs);
+    await waitForNodesReady(
+      kubeconfigPath,
+      plans.map((p) => p.name),
+      options.nodesReadyTimeoutMs,
+    );
     return cluster;
   } catch (error) {
-    progress("cluster", `start failed, removing what run ${runId} created`);
+    progress("cluster", `start failed (node logs: ${options.nodeLogDir}), removing what run ${runId} created`);
     await stopEphemeralCluster(runId);
-    throw error;
+    throw new Error(`start ephemeral cluster ${runId}: ${(error as Error).message} (node logs: ${options.nodeLogDir})`, {
+      cause: error,
+    });
+  }
+}
+
+/**
+ * Safety rule: traffic from the cluster stays on the suite's own network. A packet a node or pod
+ * would send out of eth0 to an address outside the subnet (a ClusterIP kube-proxy has not
+ * programmed yet falls through to the default route, for instance) is rejected in the node.
+ * Pod-to-pod traffic leaves through flannel.1 and Services are DNATed before this filter.
+ */
+export async function confineEgress(node: Executor, subnet: string): Promise<void> {
+  for (const chain of ["OUTPUT", "FORWARD"]) {
+    // prettier-ignore
+    const r = await node.exec([
+      "iptables", "-I", chain, "1", "-o", "eth0", "!", "-d", subnet,
+      "-m", "conntrack", "--ctstate", "NEW",
+      "-m", "comment", "--comment", "metallb-conformance: stay on the suite network",
+      "-j", "REJECT",
+    ]);
+    if (r.exitCode !== 0)
+      throw new Error(`confine egress of ${node.description} (${chain}): ${r.stderr.trim() || `exit ${r.exitCode}`}`);
   }
 }
 

@@ -4,6 +4,7 @@ import { networkInterfaces } from "node:os";
 import type Dockerode from "dockerode";
 import { getContainerRuntimeClient } from "testcontainers";
 import { pickFreeSubnet } from "./subnets.ts";
+import { done, notYet, waitFor } from "./wait.ts";
 
 export const OWNER_LABEL = "io.metallb-conformance.owner";
 export const RUN_LABEL = "io.metallb-conformance.run";
@@ -82,12 +83,28 @@ export async function sweep(runId?: string): Promise<SweepResult> {
     }),
   );
   for (const n of await docker.listNetworks({ filters: { label: [label] } })) {
-    await docker.getNetwork(n.Id).remove().catch(ignoreNotFound);
+    // A container removal already under way (testcontainers removes a node that failed its
+    // wait) keeps the network busy for a moment: wait for it, with a deadline.
+    await waitFor(
+      `Docker network ${n.Name} removed`,
+      async () => {
+        try {
+          await docker.getNetwork(n.Id).remove();
+          return done(true);
+        } catch (error) {
+          if ((error as { statusCode?: number }).statusCode === 404) return done(true);
+          return notYet(String(error));
+        }
+      },
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
     result.networks.push(n.Name);
   }
   return result;
 }
 
+/** 404: already gone; 409: a removal is already in progress. */
 function ignoreNotFound(error: unknown): void {
-  if ((error as { statusCode?: number }).statusCode !== 404) throw error;
+  const status = (error as { statusCode?: number }).statusCode;
+  if (status !== 404 && status !== 409) throw error;
 }

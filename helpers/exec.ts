@@ -1,6 +1,7 @@
 // One Executor interface (as MetalLB's e2etest has) with a pod and a Docker-container
 // implementation: suites run commands "on another device" without caring where it is.
 import { PassThrough } from "node:stream";
+import { finished } from "node:stream/promises";
 import * as k8s from "@kubernetes/client-node";
 import { dockerode } from "./docker.ts";
 
@@ -12,50 +13,90 @@ export interface ExecResult {
 
 export interface Executor {
   readonly description: string;
-  exec(command: string[]): Promise<ExecResult>;
+  /** Runs `command`; rejects when no result arrives within `timeoutMs` (default 30 s). */
+  exec(command: string[], timeoutMs?: number): Promise<ExecResult>;
 }
+
+const DEFAULT_EXEC_TIMEOUT_MS = 30_000;
 
 export function podExecutor(kc: k8s.KubeConfig, namespace: string, pod: string, container: string): Executor {
   return {
     description: `pod ${namespace}/${pod} (${container})`,
-    async exec(command) {
-      const stdout = new PassThrough();
-      const stderr = new PassThrough();
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      stdout.on("data", (c: Buffer) => out.push(c));
-      stderr.on("data", (c: Buffer) => err.push(c));
-      const status = await new Promise<k8s.V1Status>((resolve, reject) => {
-        new k8s.Exec(kc)
-          .exec(namespace, pod, container, command, stdout, stderr, null, false, (s) => resolve(s))
-          .then((ws) => ws.on("error", reject), reject);
-      });
-      const exitCode = status.status === "Success" ? 0 : Number(status.details?.causes?.find((c) => c.reason === "ExitCode")?.message ?? 1);
-      return { exitCode, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
+    exec(command, timeoutMs = DEFAULT_EXEC_TIMEOUT_MS) {
+      return withDeadline(`exec ${command.join(" ")} in pod ${namespace}/${pod}`, timeoutMs, execInPod(command));
     },
   };
+  async function execInPod(command: string[]): Promise<ExecResult> {
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    stdout.on("data", (c: Buffer) => out.push(c));
+    stderr.on("data", (c: Buffer) => err.push(c));
+    // The status arrives on its own channel, possibly before the last stdout frame has been
+    // delivered: the result is complete only once the websocket has closed.
+    let status: k8s.V1Status | undefined;
+    await new Promise<void>((resolve, reject) => {
+      new k8s.Exec(kc)
+        .exec(namespace, pod, container, command, stdout, stderr, null, false, (s) => {
+          status = s;
+        })
+        .then((ws) => {
+          ws.on("error", reject);
+          ws.on("close", () => resolve());
+        }, reject);
+    });
+    if (!status) throw new Error(`exec in ${namespace}/${pod}: connection closed without a status`);
+    await drained(stdout, stderr);
+    const exitCode =
+      status.status === "Success" ? 0 : Number(status.details?.causes?.find((c) => c.reason === "ExitCode")?.message ?? 1);
+    return { exitCode, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
+  }
 }
 
 export function containerExecutor(containerId: string, description: string): Executor {
   return {
     description,
-    async exec(command) {
-      const docker = await dockerode();
-      const exec = await docker.getContainer(containerId).exec({ Cmd: command, AttachStdout: true, AttachStderr: true });
-      const stream = await exec.start({ hijack: true, stdin: false });
-      const stdout = new PassThrough();
-      const stderr = new PassThrough();
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      stdout.on("data", (c: Buffer) => out.push(c));
-      stderr.on("data", (c: Buffer) => err.push(c));
-      docker.modem.demuxStream(stream, stdout, stderr);
-      await new Promise<void>((resolve, reject) => {
-        stream.on("end", resolve);
-        stream.on("error", reject);
-      });
-      const { ExitCode } = await exec.inspect();
-      return { exitCode: ExitCode ?? -1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
+    exec(command, timeoutMs = DEFAULT_EXEC_TIMEOUT_MS) {
+      return withDeadline(`exec ${command.join(" ")} in ${description}`, timeoutMs, execInContainer(command));
     },
   };
+  async function execInContainer(command: string[]): Promise<ExecResult> {
+    const docker = await dockerode();
+    const exec = await docker.getContainer(containerId).exec({ Cmd: command, AttachStdout: true, AttachStderr: true });
+    const stream = await exec.start({ hijack: true, stdin: false });
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    stdout.on("data", (c: Buffer) => out.push(c));
+    stderr.on("data", (c: Buffer) => err.push(c));
+    docker.modem.demuxStream(stream, stdout, stderr);
+    await new Promise<void>((resolve, reject) => {
+      stream.on("end", resolve);
+      stream.on("error", reject);
+    });
+    await drained(stdout, stderr);
+    const { ExitCode } = await exec.inspect();
+    return { exitCode: ExitCode ?? -1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
+  }
+}
+
+/** Ends the capture streams (unless the producer did) and waits until every byte is emitted. */
+async function drained(...streams: PassThrough[]): Promise<void> {
+  await Promise.all(
+    streams.map((s) => {
+      if (!s.writableEnded) s.end();
+      return finished(s);
+    }),
+  );
+}
+
+/** Every exec has a deadline: a hung connection fails the step instead of the whole test run. */
+function withDeadline<T>(what: string, timeoutMs: number, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no result after ${timeoutMs} ms`)), timeoutMs);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }

@@ -1,5 +1,6 @@
 // One k3s node as a testcontainer. The server extends @testcontainers/k3s's K3sContainer (its
 // kubeconfig extraction and readiness log); agents share the same container shape.
+import { createWriteStream } from "node:fs";
 import { K3sContainer } from "@testcontainers/k3s";
 import { GenericContainer, Wait } from "testcontainers";
 
@@ -12,6 +13,8 @@ export interface NodeContainerSpec {
   preloadDir: string;
   labels: Record<string, string>;
   startupTimeoutMs: number;
+  /** the node's full log (k3s, kubelet, containerd) is written here as it runs */
+  logFile: string;
 }
 
 const K3S_DATA_DIR = "/var/lib/rancher/k3s";
@@ -30,7 +33,9 @@ function shapeNode(container: GenericContainer, spec: NodeContainerSpec): void {
     ])
     .withTmpFs({ "/run": "rw", "/var/run": "rw", [K3S_DATA_DIR]: "rw,exec,suid,dev" })
     .withNetworkMode(spec.networkName)
-    .withStartupTimeout(spec.startupTimeoutMs);
+    .withStartupTimeout(spec.startupTimeoutMs)
+    // testcontainers removes a container whose wait strategy fails: keep its log regardless.
+    .withLogConsumer((stream) => stream.pipe(createWriteStream(spec.logFile)));
 }
 
 function staticEndpoint(spec: NodeContainerSpec) {
@@ -53,7 +58,10 @@ export class K3sAgentContainer extends GenericContainer {
     // As K3sContainer does (dockerode's types lack the field): kubelet needs the host's cgroups.
     Object.assign(this.hostConfig, { CgroupnsMode: "host" });
     shapeNode(this, spec);
-    this.withCommand(["agent", ...args]).withWaitStrategy(Wait.forLogMessage("k3s agent is up and running"));
+    this.withCommand(["agent", ...args])// k3s 1.25 logs "agent is up and running" only under systemd (NOTIFY_SOCKET); flannel
+      // starts right after the node registered with the server. Readiness proper is the
+      // cluster helper's wait for every node Ready.
+      .withWaitStrategy(Wait.forLogMessage("Running flannel backend"));
     this.createOpts.Hostname = spec.nodeName;
     this.createOpts.NetworkingConfig = staticEndpoint(spec);
   }

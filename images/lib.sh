@@ -104,14 +104,18 @@ debian_rootfs() {
 }
 
 # import_rootfs IMAGE HASH BASE EXTRA [--change ...] : BASE (a root filesystem, or "" for none)
-# with EXTRA's files on top, as a single-layer image. EXTRA must not shadow BASE's merged-/usr
-# symlinks (/bin, /sbin, /lib): put files under usr/ instead.
+# with EXTRA's files on top, as a single-layer image. docker import refuses duplicate paths, so
+# the two are merged in a hard-linked copy (cheap; the cached BASE itself is never modified).
+# EXTRA must not shadow BASE's merged-/usr symlinks (/bin, /sbin, /lib): put files under usr/.
 import_rootfs() {
   local image="$1" hash="$2" base="$3" extra="$4"; shift 4
-  local -a parts=()
-  [ -n "$base" ] && parts+=(-C "$base" .)
-  parts+=(-C "$extra" .)
-  tar --numeric-owner -c "${parts[@]}" \
+  local merged
+  mkdir -p "$CACHE_DIR/tmp"
+  merged="$(mktemp -d "$CACHE_DIR/tmp/merge.XXXXXX")"
+  [ -n "$base" ] && cp -al "$base/." "$merged/"
+  cp -a --remove-destination "$extra/." "$merged/"
+  tar --numeric-owner -C "$merged" -c . \
     | docker import --change "LABEL $RECIPE_LABEL=$hash" "$@" - "$image" >/dev/null \
-    || fail "docker import of $image failed"
+    || { rm -rf "$merged"; fail "docker import of $image failed"; }
+  rm -rf "$merged"
 }

@@ -1,6 +1,7 @@
 // Vitest global setup: one ephemeral cluster per run, started once, handed to every suite file
 // through `provide`, and removed once — on success, failure, and Ctrl-C/SIGTERM.
 import { randomBytes } from "node:crypto";
+import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { loadImageManifest, type ImageManifest } from "../../helpers/cache.ts";
 import { startEphemeralCluster, stopEphemeralCluster, type EphemeralCluster } from "../../helpers/cluster.ts";
@@ -45,6 +46,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     images,
     nodeStartTimeoutMs: envMs("METALLB_CONFORMANCE_TIMEOUT_NODE_START_MS", 180_000),
     nodesReadyTimeoutMs: envMs("METALLB_CONFORMANCE_TIMEOUT_CLUSTER_READY_MS", 180_000),
+    nodeLogDir: join("reports", "diagnostics", "nodes"),
   });
   project.provide("ephemeral", { cluster, images });
   return async () => {

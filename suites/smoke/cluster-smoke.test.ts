@@ -2,10 +2,10 @@
 import type * as k8s from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { daemonSetReady, deleteNamespace, deploymentAvailable } from "../../helpers/conditions.ts";
-import { podExecutor } from "../../helpers/exec.ts";
+import { containerExecutor, podExecutor } from "../../helpers/exec.ts";
 import { kubeClients, nodeIsReady, type KubeClients } from "../../helpers/kube.ts";
 import { helmUpgradeInstall } from "../../helpers/metallb-install.ts";
-import { waitFor } from "../../helpers/wait.ts";
+import { done, notYet, waitFor } from "../../helpers/wait.ts";
 import { createClusterIPService, createRunNamespace, createWebDaemonSet } from "../../helpers/workloads.ts";
 
 const { cluster, images } = inject("ephemeral");
@@ -39,6 +39,17 @@ describe("smoke: ephemeral 3-node k3s", () => {
     expect(items).toHaveLength(expectedNodes.length);
   });
 
+  it("confines every node's egress to the suite's own network", async () => {
+    for (const node of cluster.nodes) {
+      const rules = await containerExecutor(node.containerId, `node ${node.name}`).exec(["iptables", "-S"]);
+      for (const chain of ["OUTPUT", "FORWARD"]) {
+        expect(rules.stdout, `${node.name}: no egress guard in ${chain}`).toMatch(
+          new RegExp(`-A ${chain} ! -d ${cluster.network.subnet.replace(/\./g, "\\.")} -o eth0 .*stay on the suite network.* -j REJECT`),
+        );
+      }
+    }
+  });
+
   it("runs a DaemonSet pod on every node", async () => {
     await createWebDaemonSet(kube, { namespace, name: "web", runId: cluster.runId, nginxImage: images.nginxImage, probeImage: images.probeImage });
     await waitFor("DaemonSet web ready on every node", daemonSetReady(kube, namespace, "web", expectedNodes.length), { timeoutMs: 120_000 });
@@ -64,8 +75,16 @@ describe("smoke: ephemeral 3-node k3s", () => {
     const clusterIP = service.spec!.clusterIP!;
     for (const [node, pod] of await webPodsByNode()) {
       const probe = podExecutor(kube.kc, namespace, pod.metadata!.name!, "probe");
-      const r = await probe.exec(["curl", "-sS", "--max-time", "5", `http://${clusterIP}/`]);
-      expect(r.stdout, `curl ${clusterIP} from ${node}: ${r.stderr}`).toContain("Welcome to nginx!");
+      // kube-proxy programs a new Service on every node asynchronously: poll with a deadline.
+      const body = await waitFor(
+        `ClusterIP ${clusterIP} answering from ${node}`,
+        async () => {
+          const r = await probe.exec(["curl", "-sS", "--max-time", "2", `http://${clusterIP}/`]);
+          return r.exitCode === 0 ? done(r.stdout) : notYet(`curl exit ${r.exitCode}: ${r.stderr.trim()}`);
+        },
+        { timeoutMs: 30_000, intervalMs: 250 },
+      );
+      expect(body, `ClusterIP ${clusterIP} from ${node}`).toContain("Welcome to nginx!");
     }
   });
 
