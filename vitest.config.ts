@@ -1,11 +1,14 @@
 import { defineConfig } from "vitest/config";
+import CriteriaOrder from "./suites/setup/sequencer.ts";
 
-// Two projects: `unit` (pure helpers, no cluster) and `smoke` / `conformance` (a real cluster,
-// started once by the global setup). No retries anywhere: a flaky check is a bug to find.
+// Two projects: `unit` (pure helpers, no cluster) and `e2e` (the smoke suite and the AC suites
+// against one real cluster, started once by the global setup, files in criteria order).
+// No retries anywhere: a flaky check is a bug to find, not to hide.
 export default defineConfig({
   test: {
     retry: 0,
-    reporters: ["default"],
+    sequence: { sequencer: CriteriaOrder },
+    reporters: ["default", "./suites/setup/verdict-reporter.ts"],
     projects: [
       {
         test: {
@@ -16,12 +19,12 @@ export default defineConfig({
       },
       {
         test: {
-          name: "smoke",
-          include: ["suites/smoke/**/*.test.ts"],
-          globalSetup: ["suites/setup/global-cluster.ts"],
+          name: "e2e",
+          include: ["suites/smoke/**/*.test.ts", "suites/ac*.test.ts", "suites/beyond/**/*.test.ts"],
+          globalSetup: ["suites/setup/global-e2e.ts"],
           fileParallelism: false,
           testTimeout: 300_000,
-          hookTimeout: 900_000,
+          hookTimeout: 600_000,
         },
       },
     ],

@@ -9,6 +9,8 @@ import { sweep } from "../helpers/docker.ts";
 import { describeNodes, kubeClients } from "../helpers/kube.ts";
 import { installMetallbForProfile } from "../helpers/metallb-setup.ts";
 import { randomRunId } from "../helpers/run-id.ts";
+import { DEFAULT_PROFILE } from "../helpers/config.ts";
+import { deriveEphemeralProfile, loadProfile } from "../helpers/profile.ts";
 
 process.env.TESTCONTAINERS_RYUK_DISABLED = "true";
 
@@ -33,7 +35,10 @@ program
     const runId = randomRunId();
     const images = await loadImageManifest();
     const cluster = await startEphemeralCluster({ runId, images, nodeStartTimeoutMs: 180_000, nodesReadyTimeoutMs: 180_000, nodeLogDir: join(cacheDir(), "clusters", `${runId}-logs`) });
-    if (opts.metallb) await installMetallbForProfile(cluster, images);
+    if (opts.metallb) {
+      const profile = deriveEphemeralProfile(loadProfile(DEFAULT_PROFILE), cluster.network.subnet);
+      await installMetallbForProfile(cluster, images, profile, profile.timeouts.metallbReadyMs);
+    }
     process.stdout.write(`run ${runId} is up\nexport KUBECONFIG=${cluster.kubeconfigPath}\n`);
   });
 

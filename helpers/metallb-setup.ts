@@ -2,12 +2,35 @@
 // then the pool and L2Advertisement (the story's ip-pool.yaml) at the homelab's host offsets
 // inside the cluster's own subnet.
 import type { ImageManifest } from "./cache.ts";
-import { addressAt, type EphemeralCluster } from "./cluster.ts";
+import type { EphemeralCluster } from "./cluster.ts";
 import { deploymentAvailable } from "./conditions.ts";
 import { kubeClients } from "./kube.ts";
 import { applyPoolAndAdvertisement, helmUpgradeInstall, type PoolSpec } from "./metallb-install.ts";
+import type { Profile } from "./profile.ts";
 import { progress } from "./progress.ts";
 import { waitFor } from "./wait.ts";
+
+/** Where the ephemeral target installs MetalLB when the profile says "discover" (the story's
+ * completion notes: the chart's default namespace). */
+export const EPHEMERAL_METALLB_NAMESPACE = "metallb-system";
+
+export function setupFromProfile(profile: Profile, timeoutMs: number): MetallbSetup {
+  const namespace = profile.metallb.namespace === "discover" ? EPHEMERAL_METALLB_NAMESPACE : profile.metallb.namespace;
+  return {
+    chartVersion: profile.metallb.chart.version,
+    release: profile.metallb.release,
+    namespace,
+    valuesFile: profile.metallb.valuesFile,
+    pool: {
+      namespace,
+      poolName: profile.pool.name,
+      addresses: [...profile.pool.addresses],
+      autoAssign: profile.pool.autoAssign,
+      advertisementName: profile.l2Advertisement.name,
+    },
+    timeoutMs,
+  };
+}
 
 export interface MetallbSetup {
   chartVersion: string;
@@ -18,31 +41,18 @@ export interface MetallbSetup {
   timeoutMs: number;
 }
 
-export function defaultEphemeralSetup(cluster: EphemeralCluster): MetallbSetup {
-  const namespace = "metallb-system";
-  return {
-    chartVersion: "0.15.3",
-    release: "metallb",
-    namespace,
-    valuesFile: "fixtures/metallb/values-homelab.yaml",
-    pool: {
-      namespace,
-      poolName: "homelab-pool",
-      addresses: [`${addressAt(cluster.network.subnet, 100)}-${addressAt(cluster.network.subnet, 120)}`],
-      autoAssign: true,
-      advertisementName: "homelab-l2",
-    },
-    timeoutMs: 180_000,
-  };
-}
-
 export async function installMetallbForProfile(
   cluster: EphemeralCluster,
   images: ImageManifest,
-  setup: MetallbSetup = defaultEphemeralSetup(cluster),
+  profile: Profile,
+  timeoutMs: number,
 ): Promise<void> {
+  const setup = setupFromProfile(profile, timeoutMs);
   const chart = images.metallbCharts[setup.chartVersion];
-  if (!chart) throw new Error(`no local chart for MetalLB ${setup.chartVersion}: run \`npm run images -- --metallb v${setup.chartVersion}\``);
+  if (!chart)
+    throw new Error(
+      `no local chart for MetalLB ${setup.chartVersion}: run \`npm run images -- --metallb v${setup.chartVersion}\``,
+    );
   await helmUpgradeInstall({
     helm: images.helm,
     kubeconfigPath: cluster.kubeconfigPath,
@@ -58,9 +68,16 @@ export async function installMetallbForProfile(
   await waitFor("MetalLB controller Available", deploymentAvailable(kube, setup.namespace, `${setup.release}-controller`), {
     timeoutMs: setup.timeoutMs,
   });
-  progress("metallb", `applying IPAddressPool ${setup.pool.poolName} (${setup.pool.addresses.join(", ")}) and L2Advertisement ${setup.pool.advertisementName}`);
-  await waitFor("IPAddressPool and L2Advertisement accepted", async () => {
-    await applyPoolAndAdvertisement(kube, setup.pool);
-    return { done: true, value: undefined };
-  }, { timeoutMs: 60_000, intervalMs: 1_000 });
+  progress(
+    "metallb",
+    `applying IPAddressPool ${setup.pool.poolName} (${setup.pool.addresses.join(", ")}) and L2Advertisement ${setup.pool.advertisementName}`,
+  );
+  await waitFor(
+    "IPAddressPool and L2Advertisement accepted",
+    async () => {
+      await applyPoolAndAdvertisement(kube, setup.pool);
+      return { done: true, value: undefined };
+    },
+    { timeoutMs: 60_000, intervalMs: 1_000 },
+  );
 }

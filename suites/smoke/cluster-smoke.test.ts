@@ -4,14 +4,15 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { daemonSetReady, deleteNamespace, deploymentAvailable } from "../../helpers/conditions.ts";
 import { containerExecutor, podExecutor } from "../../helpers/exec.ts";
 import { kubeClients, nodeIsReady, type KubeClients } from "../../helpers/kube.ts";
-import { helmUpgradeInstall } from "../../helpers/metallb-install.ts";
+import { EPHEMERAL_METALLB_NAMESPACE } from "../../helpers/metallb-setup.ts";
 import { done, notYet, waitFor } from "../../helpers/wait.ts";
 import { createClusterIPService, createRunNamespace, createWebDaemonSet } from "../../helpers/workloads.ts";
 
-const { cluster, images } = inject("ephemeral");
+const run = inject("run");
+if (!run.ephemeral) throw new Error("the smoke suite proves the ephemeral cluster: run it with --target k3s");
+const { cluster, images } = run.ephemeral;
 const expectedNodes = cluster.nodes.map((n) => n.name);
 const namespace = `smoke-${cluster.runId}`;
-const METALLB_VERSION = "0.15.3";
 let kube: KubeClients;
 
 beforeAll(async () => {
@@ -44,15 +45,25 @@ describe("smoke: ephemeral 3-node k3s", () => {
       const rules = await containerExecutor(node.containerId, `node ${node.name}`).exec(["iptables", "-S"]);
       for (const chain of ["OUTPUT", "FORWARD"]) {
         expect(rules.stdout, `${node.name}: no egress guard in ${chain}`).toMatch(
-          new RegExp(`-A ${chain} ! -d ${cluster.network.subnet.replace(/\./g, "\\.")} -o eth0 .*stay on the suite network.* -j REJECT`),
+          new RegExp(
+            `-A ${chain} ! -d ${cluster.network.subnet.replace(/\./g, "\\.")} -o eth0 .*stay on the suite network.* -j REJECT`,
+          ),
         );
       }
     }
   });
 
   it("runs a DaemonSet pod on every node", async () => {
-    await createWebDaemonSet(kube, { namespace, name: "web", runId: cluster.runId, nginxImage: images.nginxImage, probeImage: images.probeImage });
-    await waitFor("DaemonSet web ready on every node", daemonSetReady(kube, namespace, "web", expectedNodes.length), { timeoutMs: 120_000 });
+    await createWebDaemonSet(kube, {
+      namespace,
+      name: "web",
+      runId: cluster.runId,
+      nginxImage: images.nginxImage,
+      probeImage: images.probeImage,
+    });
+    await waitFor("DaemonSet web ready on every node", daemonSetReady(kube, namespace, "web", expectedNodes.length), {
+      timeoutMs: 120_000,
+    });
     const pods = await webPodsByNode();
     expect([...pods.keys()].sort()).toEqual([...expectedNodes].sort());
     for (const pod of pods.values()) expect(pod.status?.phase).toBe("Running");
@@ -64,7 +75,17 @@ describe("smoke: ephemeral 3-node k3s", () => {
       const probe = podExecutor(kube.kc, namespace, from.metadata!.name!, "probe");
       for (const [toNode, to] of pods) {
         if (toNode === fromNode) continue;
-        const r = await probe.exec(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5", `http://${to.status!.podIP}/`]);
+        const r = await probe.exec([
+          "curl",
+          "-sS",
+          "-o",
+          "/dev/null",
+          "-w",
+          "%{http_code}",
+          "--max-time",
+          "5",
+          `http://${to.status!.podIP}/`,
+        ]);
         expect(r.stdout, `curl from ${fromNode} to pod on ${toNode}: ${r.stderr}`).toBe("200");
       }
     }
@@ -88,21 +109,16 @@ describe("smoke: ephemeral 3-node k3s", () => {
     }
   });
 
-  it(`installs the MetalLB ${METALLB_VERSION} chart (L2 only) with a Ready controller and a speaker per node`, async () => {
-    const chart = images.metallbCharts[METALLB_VERSION];
-    expect(chart, `no local chart for MetalLB ${METALLB_VERSION} in the image manifest`).toBeDefined();
-    await helmUpgradeInstall({
-      helm: images.helm,
-      kubeconfigPath: cluster.kubeconfigPath,
-      chart: chart!,
-      chartVersion: METALLB_VERSION,
-      release: "metallb",
-      namespace: "metallb-system",
-      valuesFile: "fixtures/metallb/values-homelab.yaml",
-      timeoutMs: 180_000,
+  it(`has MetalLB ${run.profile.metallb.chart.version} (installed by the run's setup) with a Ready controller and a speaker per node`, async () => {
+    const ns = EPHEMERAL_METALLB_NAMESPACE;
+    await waitFor("MetalLB controller Available", deploymentAvailable(kube, ns, `${run.profile.metallb.release}-controller`), {
+      timeoutMs: 60_000,
     });
-    await waitFor("MetalLB controller Available", deploymentAvailable(kube, "metallb-system", "metallb-controller"), { timeoutMs: 120_000 });
-    const speakers = await waitFor("MetalLB speakers ready", daemonSetReady(kube, "metallb-system", "metallb-speaker", expectedNodes.length), { timeoutMs: 120_000 });
+    const speakers = await waitFor(
+      "MetalLB speakers ready",
+      daemonSetReady(kube, ns, `${run.profile.metallb.release}-speaker`, expectedNodes.length),
+      { timeoutMs: 60_000 },
+    );
     expect(speakers.status?.numberReady).toBe(expectedNodes.length);
   });
 });

@@ -1,0 +1,122 @@
+// Vitest global setup for the cluster suites: resolves the run configuration, brings up the
+// target (ephemeral: 3-node k3s, MetalLB by Helm, the profile's pool; kubeconfig: the cluster as
+// it is), creates the run's namespace, and hands a RunContext to every suite through `provide`.
+// Teardown collects diagnostics when anything failed, then removes what the run created — also
+// on Ctrl-C and SIGTERM.
+import { join } from "node:path";
+import type { TestProject } from "vitest/node";
+import { loadImageManifest } from "../../helpers/cache.ts";
+import { startEphemeralCluster, stopEphemeralCluster } from "../../helpers/cluster.ts";
+import { CONFIG_ENV, parseArgs, readConfigFromEnv, resolveTimeouts } from "../../helpers/config.ts";
+import { collectDiagnostics } from "../../helpers/diagnostics.ts";
+import { deleteNamespace } from "../../helpers/conditions.ts";
+import { kubeClients } from "../../helpers/kube.ts";
+import { installMetallbForProfile } from "../../helpers/metallb-setup.ts";
+import { startProbe, PROBE_HOST_OFFSET } from "../../helpers/probe.ts";
+import { deriveEphemeralProfile, loadProfile } from "../../helpers/profile.ts";
+import { progress, timed } from "../../helpers/progress.ts";
+import { runState, type RunContext } from "../../helpers/run-context.ts";
+import { addressAtOffset, parseCidr } from "../../helpers/ip-range.ts";
+import { createRunNamespace } from "../../helpers/workloads.ts";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    run: RunContext;
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // No reaper image can be pulled here: cleanup is ours, by label (also `npm run cluster -- sweep`).
+  process.env.TESTCONTAINERS_RYUK_DISABLED = "true";
+  const state = runState();
+  const config = process.env[CONFIG_ENV] ? readConfigFromEnv(process.env) : parseArgs([], process.env);
+  state.reportsDir = config.reportsDir;
+  const homelab = loadProfile(config.profile);
+  const timeouts = resolveTimeouts(homelab.timeouts, config.timeouts);
+  const testNamespace = `metallb-conformance-${config.runId}`;
+  const diagnosticsDir = join(config.reportsDir, "diagnostics");
+  let context: RunContext | undefined;
+
+  let stopping: Promise<void> | undefined;
+  const cleanup = () =>
+    (stopping ??= (async () => {
+      if (context && state.failed) {
+        await collectDiagnostics(context, diagnosticsDir).catch((e: unknown) => progress("diagnostics", `failed: ${String(e)}`));
+      }
+      if (context) {
+        const kube = kubeClients({ path: context.kubeconfigPath, context: context.context });
+        await timed(state.phases, "cleanup: run namespace", () => deleteNamespace(kube, testNamespace, timeouts.cleanupMs)).catch(
+          (e: unknown) => progress("cleanup", `namespace ${testNamespace}: ${String(e)}`),
+        );
+      }
+      if (config.target === "k3s") {
+        if (process.env.METALLB_CONFORMANCE_KEEP_CLUSTER === "1")
+          progress("cluster", `kept run ${config.runId} (METALLB_CONFORMANCE_KEEP_CLUSTER=1)`);
+        else await timed(state.phases, "teardown", () => stopEphemeralCluster(config.runId));
+      }
+    })());
+  const onSignal = (signal: NodeJS.Signals) => {
+    progress("run", `${signal}: cleaning up run ${config.runId}`);
+    void cleanup().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+
+  try {
+    if (config.target === "k3s") {
+      const images = await loadImageManifest();
+      const cluster = await timed(state.phases, "cluster up", () =>
+        startEphemeralCluster({
+          runId: config.runId,
+          images,
+          nodeStartTimeoutMs: timeouts.clusterReadyMs,
+          nodesReadyTimeoutMs: timeouts.clusterReadyMs,
+          nodeLogDir: join(diagnosticsDir, "nodes"),
+        }),
+      );
+      const profile = deriveEphemeralProfile(homelab, cluster.network.subnet);
+      const probeAddress = addressAtOffset(parseCidr(cluster.network.subnet), PROBE_HOST_OFFSET).toString();
+      const probe = await startProbe(images.probeImage, config.runId, cluster.network.name, probeAddress);
+      context = {
+        target: config.target,
+        mode: config.mode,
+        runId: config.runId,
+        profile,
+        timeouts,
+        kubeconfigPath: cluster.kubeconfigPath,
+        testNamespace,
+        ephemeral: { cluster, images, probe: { containerId: probe.getId(), address: probeAddress } },
+      };
+      state.context = context;
+      await timed(state.phases, "MetalLB install", () =>
+        installMetallbForProfile(cluster, images, profile, timeouts.metallbReadyMs),
+      );
+    } else {
+      if (!config.kubeconfig)
+        throw new Error("target kubeconfig needs a kubeconfig (--kubeconfig, $KUBECONFIG or ~/.kube/config)");
+      context = {
+        target: config.target,
+        mode: config.mode,
+        runId: config.runId,
+        profile: homelab,
+        timeouts,
+        kubeconfigPath: config.kubeconfig,
+        context: config.context,
+        testNamespace,
+      };
+      state.context = context;
+    }
+    const kube = kubeClients({ path: context.kubeconfigPath, context: context.context });
+    await createRunNamespace(kube, testNamespace, config.runId);
+  } catch (error) {
+    state.failed = true;
+    await cleanup();
+    throw error;
+  }
+  project.provide("run", context);
+  return async () => {
+    await cleanup();
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  };
+}
