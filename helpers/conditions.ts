@@ -10,7 +10,9 @@ export function deploymentAvailable(kube: KubeClients, namespace: string, name: 
     const want = d.spec?.replicas ?? 1;
     const ready = d.status?.readyReplicas ?? 0;
     if (available?.status === "True" && ready >= want && want > 0) return done(d);
-    return notYet(`${ready}/${want} ready, Available=${available?.status ?? "unknown"}${available?.message ? ` (${available.message})` : ""}`);
+    return notYet(
+      `${ready}/${want} ready, Available=${available?.status ?? "unknown"}${available?.message ? ` (${available.message})` : ""}`,
+    );
   };
 }
 
@@ -45,5 +47,23 @@ export async function deleteNamespace(kube: KubeClients, name: string, timeoutMs
   } catch (error) {
     if (!isNotFound(error)) throw error;
   }
-  await waitFor(`namespace ${name} deleted`, resourceDeleted(() => kube.core.readNamespace({ name })), { timeoutMs, intervalMs: 500 });
+  await waitFor(
+    `namespace ${name} deleted`,
+    resourceDeleted(() => kube.core.readNamespace({ name })),
+    { timeoutMs, intervalMs: 500 },
+  );
+}
+
+/** The Service's first ingress IP, once the load balancer (MetalLB) has set one. */
+export function serviceHasIngressIP(kube: KubeClients, namespace: string, name: string) {
+  return async (): Promise<Observation<string>> => {
+    const svc = await kube.core.readNamespacedService({ namespace, name });
+    const ip = svc.status?.loadBalancer?.ingress?.[0]?.ip;
+    if (ip) return done(ip);
+    const { items } = await kube.core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name}` });
+    const last = items
+      .sort((a, b) => String(a.lastTimestamp ?? a.eventTime).localeCompare(String(b.lastTimestamp ?? b.eventTime)))
+      .pop();
+    return notYet(`no external IP yet (Pending)${last ? `; last event: ${last.reason}: ${last.message}` : ""}`);
+  };
 }

@@ -108,3 +108,12 @@ function ignoreNotFound(error: unknown): void {
   const status = (error as { statusCode?: number }).statusCode;
   if (status !== 404 && status !== 409) throw error;
 }
+
+/** The MAC address of a container's interface on a Docker network. */
+export async function containerMac(containerId: string, networkName: string): Promise<string> {
+  const docker = await dockerode();
+  const info = await docker.getContainer(containerId).inspect();
+  const mac = info.NetworkSettings.Networks[networkName]?.MacAddress;
+  if (!mac) throw new Error(`container ${info.Name} has no MAC address on network ${networkName}`);
+  return mac.toLowerCase();
+}

@@ -13,6 +13,8 @@ export interface RunContext {
   timeouts: Timeouts;
   kubeconfigPath: string;
   context?: string;
+  /** the AC3/AC4 backend image (the local build on the ephemeral target; pulled elsewhere) */
+  nginxImage: string;
   /** per-run namespace for the suites' own objects (labelled, removed at the end) */
   testNamespace: string;
   /** only on the ephemeral target */

@@ -53,12 +53,71 @@ export async function createWebDaemonSet(kube: KubeClients, o: WebDaemonSetOptio
   });
 }
 
-export async function createClusterIPService(kube: KubeClients, namespace: string, name: string, runId: string): Promise<k8s.V1Service> {
+export async function createClusterIPService(
+  kube: KubeClients,
+  namespace: string,
+  name: string,
+  runId: string,
+): Promise<k8s.V1Service> {
   return kube.core.createNamespacedService({
     namespace,
     body: {
       metadata: { name, labels: runLabelsK8s(runId) },
       spec: { type: "ClusterIP", selector: { app: name }, ports: [{ port: 80, targetPort: 80 }] },
+    },
+  });
+}
+
+/** An nginx Deployment (one replica) serving the stock welcome page on :80. */
+export async function createNginxDeployment(
+  kube: KubeClients,
+  o: { namespace: string; name: string; runId: string; image: string },
+): Promise<k8s.V1Deployment> {
+  const labels = { app: o.name, ...runLabelsK8s(o.runId) };
+  return kube.apps.createNamespacedDeployment({
+    namespace: o.namespace,
+    body: {
+      metadata: { name: o.name, labels },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: o.name } },
+        template: {
+          metadata: { labels },
+          spec: {
+            terminationGracePeriodSeconds: 1,
+            containers: [
+              {
+                name: "nginx",
+                image: o.image,
+                imagePullPolicy: "IfNotPresent",
+                ports: [{ containerPort: 80 }],
+                readinessProbe: { httpGet: { path: "/", port: 80 }, periodSeconds: 1 },
+              },
+            ],
+          },
+        },
+      },
+    },
+  });
+}
+
+export const REQUESTED_IPS_ANNOTATION = "metallb.universe.tf/loadBalancerIPs";
+
+/** A `type: LoadBalancer` Service on :80 for the pods labelled app=<selector>; optionally asking
+ * MetalLB for a specific address. */
+export async function createLoadBalancerService(
+  kube: KubeClients,
+  o: { namespace: string; name: string; runId: string; selector: string; requestedIP?: string },
+): Promise<k8s.V1Service> {
+  return kube.core.createNamespacedService({
+    namespace: o.namespace,
+    body: {
+      metadata: {
+        name: o.name,
+        labels: runLabelsK8s(o.runId),
+        annotations: o.requestedIP ? { [REQUESTED_IPS_ANNOTATION]: o.requestedIP } : undefined,
+      },
+      spec: { type: "LoadBalancer", selector: { app: o.selector }, ports: [{ name: "http", port: 80, targetPort: 80 }] },
     },
   });
 }

@@ -20,6 +20,19 @@ for v in "${metallb_versions[@]}"; do bash "$r/metallb.sh" "$v"; done
 bash "$r/nginx.sh"
 bash "$r/probe.sh"
 bash "$r/k3s.sh"
+# Only the current images are preloaded: drop tarballs of images no recipe asks for any more.
+for tar in "$K3S_IMAGES_DIR"/*.tar; do
+  [ -e "$tar" ] || continue
+  name="$(basename "$tar" .tar)"
+  keep=0
+  for image in "$PAUSE_IMAGE" "$NGINX_IMAGE" "$PROBE_IMAGE"; do
+    [ "$name" = "$(printf '%s' "$image" | tr '/:' '__')" ] && keep=1
+  done
+  for v in "${metallb_versions[@]}"; do
+    for c in controller speaker; do [ "$name" = "$(printf 'quay.io/metallb/%s:%s' "$c" "$v" | tr '/:' '__')" ] && keep=1; done
+  done
+  [ "$keep" = 1 ] || { say "removing stale preload $name"; rm -f "$tar" "$K3S_IMAGE_IDS_DIR/$name.id"; }
+done
 charts="{}"
 for v in "${metallb_versions[@]}"; do
   charts="$(jq -c --arg v "${v#v}" --arg p "$SRC_DIR/$(printf '%s@%s' "$METALLB_MODULE" "$v" | tr '/' '_')/charts/metallb" '. + {($v): $p}' <<<"$charts")"

@@ -85,6 +85,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
         timeouts,
         kubeconfigPath: cluster.kubeconfigPath,
         testNamespace,
+        nginxImage: images.nginxImage,
         ephemeral: { cluster, images, probe: { containerId: probe.getId(), address: probeAddress } },
       };
       state.context = context;
@@ -103,6 +104,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
         kubeconfigPath: config.kubeconfig,
         context: config.context,
         testNamespace,
+        nginxImage: process.env.METALLB_CONFORMANCE_NGINX_IMAGE ?? "docker.io/library/nginx:1.22.1",
       };
       state.context = context;
     }

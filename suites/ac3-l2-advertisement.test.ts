@@ -1,0 +1,137 @@
+// AC3: Given MetalLB and the pool are configured, When an L2Advertisement for the pool is applied,
+// Then MetalLB announces the pool's IPs over ARP on the (home) network.
+import { beforeAll, describe, expect, inject, it } from "vitest";
+import { arpWhoHas } from "../helpers/arp.ts";
+import { deploymentAvailable, serviceHasIngressIP } from "../helpers/conditions.ts";
+import { containerMac } from "../helpers/docker.ts";
+import { containerExecutor } from "../helpers/exec.ts";
+import { kubeClients, type KubeClients } from "../helpers/kube.ts";
+import {
+  advertisementSelectsPool,
+  listMetallb,
+  metallbPods,
+  podMetrics,
+  readMetallb,
+  serviceL2Status,
+  SPEAKER_SELECTOR,
+} from "../helpers/metallb.ts";
+import { findSamples } from "../helpers/metrics.ts";
+import { assertAddressAllowed } from "../helpers/profile.ts";
+import { done, errorMessage, notYet, waitFor } from "../helpers/wait.ts";
+import { createLoadBalancerService, createNginxDeployment } from "../helpers/workloads.ts";
+import { Given } from "./support/given.ts";
+import { metallbNamespace, poolConfigured } from "./support/metallb-state.ts";
+
+const run = inject("run");
+const { profile, timeouts, testNamespace: namespace } = run;
+const poolName = profile.pool.name;
+const service = { namespace, name: "ac3-announce" };
+const given = new Given("AC2");
+let kube: KubeClients;
+let ns: string;
+let ip: string | undefined;
+let ipError = "the test Service was not created";
+let announcingNode: string | undefined;
+
+beforeAll(async () => {
+  kube = kubeClients({ path: run.kubeconfigPath, context: run.context });
+  await given.evaluate(() => poolConfigured(kube, run));
+  ns = (await metallbNamespace(kube, run).catch(() => undefined)) ?? "(unknown)";
+  try {
+    // L2 mode announces a Service only while it has a ready endpoint: give it one.
+    await createNginxDeployment(kube, { namespace, name: service.name, runId: run.runId, image: run.nginxImage });
+    await createLoadBalancerService(kube, { ...service, runId: run.runId, selector: service.name });
+    await waitFor(`backend ${service.name} Available`, deploymentAvailable(kube, namespace, service.name), {
+      timeoutMs: timeouts.httpReadyMs,
+    });
+    ip = await waitFor(`Service ${namespace}/${service.name} external IP`, serviceHasIngressIP(kube, namespace, service.name), {
+      timeoutMs: timeouts.loadBalancerIpMs,
+    });
+  } catch (error) {
+    ipError = errorMessage(error);
+  }
+});
+
+function requireIP(): string {
+  expect(ip, `AC3: the test LoadBalancer Service got no IP to announce: ${ipError}`).toBeDefined();
+  return ip!;
+}
+
+describe(`AC3: an L2Advertisement announces pool ${poolName} over ARP`, () => {
+  it(`has an L2Advertisement in ${"MetalLB's namespace"} selecting ${poolName}`, async () => {
+    given.require();
+    const pool = await readMetallb(kube, "ipaddresspools", ns, poolName);
+    const advs = await listMetallb(kube, "l2advertisements", ns);
+    const selecting = advs.filter((a) => pool && advertisementSelectsPool(a, pool)).map((a) => a.metadata.name);
+    const all =
+      advs.map((a) => `${a.metadata.name} (pools: ${JSON.stringify(a.spec?.ipAddressPools ?? "all")})`).join(", ") || "none";
+    expect(selecting, `AC3: no L2Advertisement in ${ns} selects ${poolName} (L2Advertisements there: ${all})`).not.toEqual([]);
+  });
+
+  it("reports in ServiceL2Status which node announces the test Service's IP", async () => {
+    given.require();
+    const address = requireIP();
+    announcingNode = await waitFor(
+      `ServiceL2Status for ${namespace}/${service.name}`,
+      async () => {
+        const status = await serviceL2Status(kube, ns, service);
+        const node = status?.status?.node as string | undefined;
+        return node ? done(node) : notYet(status ? "status without a node" : "no ServiceL2Status yet");
+      },
+      { timeoutMs: timeouts.arpMs },
+    ).catch((error: unknown) => {
+      throw new Error(`AC3: no node announces ${address}: ${errorMessage(error)}`);
+    });
+    expect(
+      profile.network.nodes.map((n) => n.name),
+      `AC3: ${announcingNode} announces ${address} but is not a profile node`,
+    ).toContain(announcingNode);
+  });
+
+  it.skipIf(!run.ephemeral)(
+    "answers an ARP request for the IP from another device on the segment with the announcing node's MAC",
+    async () => {
+      given.require();
+      const address = assertAddressAllowed(profile, requireIP(), { purpose: "ARP request", within: "pool" });
+      expect(announcingNode, "AC3: no announcing node known (ServiceL2Status check failed)").toBeDefined();
+      const { cluster, probe } = run.ephemeral!;
+      const node = cluster.nodes.find((n) => n.name === announcingNode)!;
+      const expectedMac = await containerMac(node.containerId, cluster.network.name);
+      const macs = await waitFor(
+        `ARP reply for ${address}`,
+        async () => {
+          const replies = await arpWhoHas(containerExecutor(probe.containerId, "probe"), address, { timeoutS: 2 });
+          return replies.length > 0 ? done(replies) : notYet("no ARP reply");
+        },
+        { timeoutMs: timeouts.arpMs },
+      ).catch((error: unknown) => {
+        throw new Error(`AC3: nobody answers ARP for ${address} on the segment: ${errorMessage(error)}`);
+      });
+      expect(macs, `AC3: ARP for ${address} answered by ${macs.join(", ")}, expected ${announcingNode}'s ${expectedMac}`).toEqual(
+        [expectedMac],
+      );
+    },
+  );
+
+  it("agrees with the announcing speaker's metallb_speaker_announced metric", async () => {
+    given.require();
+    const address = requireIP();
+    expect(announcingNode, "AC3: no announcing node known (ServiceL2Status check failed)").toBeDefined();
+    const speaker = (await metallbPods(kube, ns, SPEAKER_SELECTOR)).find((p) => p.spec?.nodeName === announcingNode);
+    expect(speaker, `AC3: no speaker pod on announcing node ${announcingNode}`).toBeDefined();
+    const value = await waitFor(
+      `metallb_speaker_announced for ${address} on ${announcingNode}`,
+      async () => {
+        const samples = findSamples(await podMetrics(kube, ns, speaker!.metadata!.name!), "metallb_speaker_announced", {
+          ip: address,
+          node: announcingNode!,
+        });
+        return samples[0] ? done(samples[0].value) : notYet("no sample for this IP and node");
+      },
+      { timeoutMs: timeouts.arpMs, intervalMs: 1000 },
+    ).catch((error: unknown) => {
+      throw new Error(`AC3: speaker on ${announcingNode} does not report announcing ${address}: ${errorMessage(error)}`);
+    });
+    expect(value, `AC3: metallb_speaker_announced{ip="${address}",node="${announcingNode}"} is ${value}, expected 1`).toBe(1);
+  });
+});

@@ -1,0 +1,108 @@
+// AC4: Given MetalLB is fully configured, When a test Service of type LoadBalancer is created,
+// Then it receives an external IP from the pool and the IP answers HTTP from other devices.
+import { beforeAll, describe, expect, inject, it } from "vitest";
+import { deploymentAvailable, resourceDeleted, serviceHasIngressIP } from "../helpers/conditions.ts";
+import { containerExecutor } from "../helpers/exec.ts";
+import { httpGet } from "../helpers/http.ts";
+import { contains } from "../helpers/ip-range.ts";
+import { kubeClients, type KubeClients } from "../helpers/kube.ts";
+import { assertAddressAllowed, poolRanges } from "../helpers/profile.ts";
+import { done, errorMessage, notYet, waitFor } from "../helpers/wait.ts";
+import { createLoadBalancerService, createNginxDeployment } from "../helpers/workloads.ts";
+import { Given } from "./support/given.ts";
+import { poolAdvertised } from "./support/metallb-state.ts";
+
+const run = inject("run");
+const { profile, timeouts, testNamespace: namespace } = run;
+const backend = "ac4-nginx";
+const WELCOME = "Welcome to nginx!";
+const given = new Given("AC3");
+let kube: KubeClients;
+let ip: string | undefined;
+
+beforeAll(async () => {
+  kube = kubeClients({ path: run.kubeconfigPath, context: run.context });
+  await given.evaluate(() => poolAdvertised(kube, run));
+});
+
+function requireIP(): string {
+  expect(ip, "AC4: the Service has no external IP (see the IP check)").toBeDefined();
+  return assertAddressAllowed(profile, ip!, { purpose: "HTTP request", within: "pool" });
+}
+
+describe(`AC4: a LoadBalancer Service gets an IP from pool ${profile.pool.name} and serves HTTP`, () => {
+  it("runs an nginx Deployment in the run's namespace", async () => {
+    given.require();
+    await createNginxDeployment(kube, { namespace, name: backend, runId: run.runId, image: run.nginxImage });
+    await waitFor(`nginx ${namespace}/${backend} Available`, deploymentAvailable(kube, namespace, backend), {
+      timeoutMs: timeouts.httpReadyMs,
+    }).catch((error: unknown) => {
+      throw new Error(`AC4: the nginx backend never became Available: ${errorMessage(error)}`);
+    });
+  });
+
+  it(`gives the LoadBalancer Service an external IP from the pool within ${timeouts.loadBalancerIpMs} ms`, async () => {
+    given.require();
+    await createLoadBalancerService(kube, { namespace, name: backend, runId: run.runId, selector: backend });
+    ip = await waitFor(`external IP of Service ${namespace}/${backend}`, serviceHasIngressIP(kube, namespace, backend), {
+      timeoutMs: timeouts.loadBalancerIpMs,
+      intervalMs: 100,
+    }).catch((error: unknown) => {
+      throw new Error(`AC4: Service ${namespace}/${backend} got no external IP: ${errorMessage(error)}`);
+    });
+    expect(
+      poolRanges(profile).some((r) => contains(r, ip!)),
+      `AC4: external IP ${ip} is outside pool ${profile.pool.addresses.join(", ")}`,
+    ).toBe(true);
+  });
+
+  it("answers GET http://IP/ from this host with 200 and the nginx welcome page", async () => {
+    given.require();
+    const address = requireIP();
+    const result = await waitFor(
+      `HTTP 200 from http://${address}/`,
+      async () => {
+        const r = await httpGet(`http://${address}/`, 2000);
+        return r.status === 200 ? done(r) : notYet(`HTTP ${r.status}`);
+      },
+      { timeoutMs: timeouts.httpReadyMs, intervalMs: 100 },
+    ).catch((error: unknown) => {
+      throw new Error(`AC4: http://${address}/ does not answer 200 from this host: ${errorMessage(error)}`);
+    });
+    expect(result.body, `AC4: http://${address}/ answered 200 but not with the nginx welcome page`).toContain(WELCOME);
+  });
+
+  it.skipIf(!run.ephemeral)("answers the same from another device on the segment (probe host)", async () => {
+    given.require();
+    const address = requireIP();
+    const probe = containerExecutor(run.ephemeral!.probe.containerId, "probe");
+    const r = await probe.exec(["curl", "-sS", "--max-time", "5", "-w", "\n%{http_code}", `http://${address}/`]);
+    const status = r.stdout.trim().split("\n").pop();
+    expect(status, `AC4: http://${address}/ from the probe host: ${r.stderr.trim() || `HTTP ${status}`}`).toBe("200");
+    expect(r.stdout, `AC4: http://${address}/ from the probe host did not serve the nginx welcome page`).toContain(WELCOME);
+  });
+
+  it("returns the IP to the pool when the Service is deleted: a new Service asking for it gets it", async () => {
+    given.require();
+    const address = requireIP();
+    await kube.core.deleteNamespacedService({ namespace, name: backend });
+    await waitFor(
+      `Service ${backend} deleted`,
+      resourceDeleted(() => kube.core.readNamespacedService({ namespace, name: backend })),
+      {
+        timeoutMs: timeouts.cleanupMs,
+      },
+    );
+    const second = `${backend}-again`;
+    await createLoadBalancerService(kube, { namespace, name: second, runId: run.runId, selector: backend, requestedIP: address });
+    const again = await waitFor(`external IP of Service ${namespace}/${second}`, serviceHasIngressIP(kube, namespace, second), {
+      timeoutMs: timeouts.loadBalancerIpMs,
+      intervalMs: 100,
+    }).catch((error: unknown) => {
+      throw new Error(
+        `AC4: ${address} was not returned to the pool: a Service asking for it stays Pending (${errorMessage(error)})`,
+      );
+    });
+    expect(again, `AC4: a Service asking for the freed ${address} got ${again}`).toBe(address);
+  });
+});

@@ -1,0 +1,39 @@
+// Facts several criteria start from, read from the cluster (never assumed from a document).
+import { deploymentAvailable } from "../../helpers/conditions.ts";
+import type { KubeClients } from "../../helpers/kube.ts";
+import { advertisementSelectsPool, discoverMetallbNamespace, listMetallb, readMetallb } from "../../helpers/metallb.ts";
+import type { RunContext } from "../../helpers/run-context.ts";
+
+/** Where MetalLB runs: the profile's namespace, or — "discover" — wherever its controller runs. */
+export async function metallbNamespace(kube: KubeClients, run: RunContext): Promise<string | undefined> {
+  if (run.profile.metallb.namespace !== "discover") return run.profile.metallb.namespace;
+  return discoverMetallbNamespace(kube);
+}
+
+/** AC1's outcome as a precondition: undefined when MetalLB's controller is Available. */
+export async function metallbRunning(kube: KubeClients, run: RunContext): Promise<string | undefined> {
+  const ns = await metallbNamespace(kube, run);
+  if (!ns) return "no MetalLB controller runs in the cluster";
+  const probe = await deploymentAvailable(kube, ns, `${run.profile.metallb.release}-controller`)();
+  return probe.done ? undefined : `controller ${ns}/${run.profile.metallb.release}-controller not Available (${probe.observed})`;
+}
+
+/** AC2's outcome as a precondition. */
+export async function poolConfigured(kube: KubeClients, run: RunContext): Promise<string | undefined> {
+  const ns = await metallbNamespace(kube, run);
+  if (!ns) return "no MetalLB controller runs in the cluster";
+  const pool = await readMetallb(kube, "ipaddresspools", ns, run.profile.pool.name);
+  return pool ? undefined : `IPAddressPool ${run.profile.pool.name} not found in ${ns}`;
+}
+
+/** AC3's outcome as a precondition. */
+export async function poolAdvertised(kube: KubeClients, run: RunContext): Promise<string | undefined> {
+  const ns = await metallbNamespace(kube, run);
+  if (!ns) return "no MetalLB controller runs in the cluster";
+  const pool = await readMetallb(kube, "ipaddresspools", ns, run.profile.pool.name);
+  if (!pool) return `IPAddressPool ${run.profile.pool.name} not found in ${ns}`;
+  const advs = await listMetallb(kube, "l2advertisements", ns);
+  return advs.some((a) => advertisementSelectsPool(a, pool))
+    ? undefined
+    : `no L2Advertisement in ${ns} selects ${run.profile.pool.name}`;
+}
