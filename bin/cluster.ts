@@ -1,8 +1,9 @@
 // `npm run cluster -- up|down|status|sweep`: the ephemeral cluster for people. `up` leaves it
 // running with MetalLB installed and prints its kubeconfig path; `down` removes it.
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Command } from "commander";
+import { stringify } from "yaml";
 import { cacheDir, loadImageManifest } from "../helpers/cache.ts";
 import { startEphemeralCluster, stopEphemeralCluster, type EphemeralCluster } from "../helpers/cluster.ts";
 import { sweep } from "../helpers/docker.ts";
@@ -34,12 +35,21 @@ program
   .action(async (opts: { metallb: boolean }) => {
     const runId = randomRunId();
     const images = await loadImageManifest();
-    const cluster = await startEphemeralCluster({ runId, images, nodeStartTimeoutMs: 180_000, nodesReadyTimeoutMs: 180_000, nodeLogDir: join(cacheDir(), "clusters", `${runId}-logs`) });
-    if (opts.metallb) {
-      const profile = deriveEphemeralProfile(loadProfile(DEFAULT_PROFILE), cluster.network.subnet);
-      await installMetallbForProfile(cluster, images, profile, profile.timeouts.metallbReadyMs);
-    }
-    process.stdout.write(`run ${runId} is up\nexport KUBECONFIG=${cluster.kubeconfigPath}\n`);
+    const cluster = await startEphemeralCluster({
+      runId,
+      images,
+      nodeStartTimeoutMs: 180_000,
+      nodesReadyTimeoutMs: 180_000,
+      nodeLogDir: join(cacheDir(), "clusters", `${runId}-logs`),
+    });
+    const profile = deriveEphemeralProfile(loadProfile(DEFAULT_PROFILE), cluster.network.subnet);
+    const profilePath = join(cluster.stateDir, "profile.yaml");
+    await writeFile(profilePath, stringify(JSON.parse(JSON.stringify(profile))));
+    if (opts.metallb) await installMetallbForProfile(cluster, images, profile, profile.timeouts.metallbReadyMs);
+    process.stdout.write(
+      `run ${runId} is up\nexport KUBECONFIG=${cluster.kubeconfigPath}\n` +
+        `verify it: npm run conformance -- --target kubeconfig --kubeconfig ${cluster.kubeconfigPath} --profile ${profilePath}\n`,
+    );
   });
 
 program
@@ -65,7 +75,9 @@ program
       } catch (error) {
         nodes = `API not answering (${(error as Error).message})`;
       }
-      process.stdout.write(`run ${c.runId}: network ${c.network.name} ${c.network.subnet}\n  kubeconfig ${c.kubeconfigPath}\n  nodes: ${nodes}\n`);
+      process.stdout.write(
+        `run ${c.runId}: network ${c.network.name} ${c.network.subnet}\n  kubeconfig ${c.kubeconfigPath}\n  nodes: ${nodes}\n`,
+      );
     }
   });
 
@@ -74,7 +86,9 @@ program
   .description("remove every container and network of this suite (leftovers of crashed runs)")
   .action(async () => {
     const removed = await sweep();
-    process.stdout.write(`removed containers: ${removed.containers.join(", ") || "none"}; networks: ${removed.networks.join(", ") || "none"}\n`);
+    process.stdout.write(
+      `removed containers: ${removed.containers.join(", ") || "none"}; networks: ${removed.networks.join(", ") || "none"}\n`,
+    );
   });
 
 program.parseAsync().catch((error: unknown) => {

@@ -19,7 +19,7 @@ import { findSamples } from "../helpers/metrics.ts";
 import { assertAddressAllowed } from "../helpers/profile.ts";
 import { done, errorMessage, notYet, waitFor } from "../helpers/wait.ts";
 import { createLoadBalancerService, createNginxDeployment } from "../helpers/workloads.ts";
-import { Given } from "./support/given.ts";
+import { Given, NOT_ON_SEGMENT } from "./support/given.ts";
 import { metallbNamespace, poolConfigured } from "./support/metallb-state.ts";
 
 const run = inject("run");
@@ -88,30 +88,28 @@ describe(`AC3: an L2Advertisement announces pool ${poolName} over ARP`, () => {
     ).toContain(announcingNode);
   });
 
-  it.skipIf(!run.ephemeral)(
-    "answers an ARP request for the IP from another device on the segment with the announcing node's MAC",
-    async () => {
-      given.require();
-      const address = assertAddressAllowed(profile, requireIP(), { purpose: "ARP request", within: "pool" });
-      expect(announcingNode, "AC3: no announcing node known (ServiceL2Status check failed)").toBeDefined();
-      const { cluster, probe } = run.ephemeral!;
-      const node = cluster.nodes.find((n) => n.name === announcingNode)!;
-      const expectedMac = await containerMac(node.containerId, cluster.network.name);
-      const macs = await waitFor(
-        `ARP reply for ${address}`,
-        async () => {
-          const replies = await arpWhoHas(containerExecutor(probe.containerId, "probe"), address, { timeoutS: 2 });
-          return replies.length > 0 ? done(replies) : notYet("no ARP reply");
-        },
-        { timeoutMs: timeouts.arpMs },
-      ).catch((error: unknown) => {
-        throw new Error(`AC3: nobody answers ARP for ${address} on the segment: ${errorMessage(error)}`);
-      });
-      expect(macs, `AC3: ARP for ${address} answered by ${macs.join(", ")}, expected ${announcingNode}'s ${expectedMac}`).toEqual(
-        [expectedMac],
-      );
-    },
-  );
+  it("answers an ARP request for the IP from another device on the segment with the announcing node's MAC", async ({ skip }) => {
+    given.require();
+    if (!run.ephemeral) skip(NOT_ON_SEGMENT);
+    const address = assertAddressAllowed(profile, requireIP(), { purpose: "ARP request", within: "pool" });
+    expect(announcingNode, "AC3: no announcing node known (ServiceL2Status check failed)").toBeDefined();
+    const { cluster, probe } = run.ephemeral!;
+    const node = cluster.nodes.find((n) => n.name === announcingNode)!;
+    const expectedMac = await containerMac(node.containerId, cluster.network.name);
+    const macs = await waitFor(
+      `ARP reply for ${address}`,
+      async () => {
+        const replies = await arpWhoHas(containerExecutor(probe.containerId, "probe"), address, { timeoutS: 2 });
+        return replies.length > 0 ? done(replies) : notYet("no ARP reply");
+      },
+      { timeoutMs: timeouts.arpMs },
+    ).catch((error: unknown) => {
+      throw new Error(`AC3: nobody answers ARP for ${address} on the segment: ${errorMessage(error)}`);
+    });
+    expect(macs, `AC3: ARP for ${address} answered by ${macs.join(", ")}, expected ${announcingNode}'s ${expectedMac}`).toEqual([
+      expectedMac,
+    ]);
+  });
 
   it("agrees with the announcing speaker's metallb_speaker_announced metric", async () => {
     given.require();

@@ -9,7 +9,7 @@ import { kubeClients, type KubeClients } from "../helpers/kube.ts";
 import { assertAddressAllowed, poolRanges } from "../helpers/profile.ts";
 import { done, errorMessage, notYet, waitFor } from "../helpers/wait.ts";
 import { createLoadBalancerService, createNginxDeployment } from "../helpers/workloads.ts";
-import { Given } from "./support/given.ts";
+import { Given, NOT_ON_SEGMENT } from "./support/given.ts";
 import { poolAdvertised } from "./support/metallb-state.ts";
 
 const run = inject("run");
@@ -72,8 +72,9 @@ describe(`AC4: a LoadBalancer Service gets an IP from pool ${profile.pool.name} 
     expect(result.body, `AC4: http://${address}/ answered 200 but not with the nginx welcome page`).toContain(WELCOME);
   });
 
-  it.skipIf(!run.ephemeral)("answers the same from another device on the segment (probe host)", async () => {
+  it("answers the same from another device on the segment (probe host)", async ({ skip }) => {
     given.require();
+    if (!run.ephemeral) skip(NOT_ON_SEGMENT);
     const address = requireIP();
     const probe = containerExecutor(run.ephemeral!.probe.containerId, "probe");
     const r = await probe.exec(["curl", "-sS", "--max-time", "5", "-w", "\n%{http_code}", `http://${address}/`]);

@@ -22,3 +22,7 @@ export class Given {
     if (this.reason !== undefined) throw new Error(`blocked by ${this.blocker}: ${this.reason}`);
   }
 }
+
+/** Why an "another device on the segment" check cannot run: never reported as passed. */
+export const NOT_ON_SEGMENT =
+  "not verifiable here: no probe host on the cluster's L2 segment for this target (the ephemeral target has one)";
