@@ -27,12 +27,7 @@ export function podExecutor(kc: k8s.KubeConfig, namespace: string, pod: string, 
     },
   };
   async function execInPod(command: string[]): Promise<ExecResult> {
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    stdout.on("data", (c: Buffer) => out.push(c));
-    stderr.on("data", (c: Buffer) => err.push(c));
+    const { stdout, stderr, result } = capture();
     // The status arrives on its own channel, possibly before the last stdout frame has been
     // delivered: the result is complete only once the websocket has closed.
     let status: k8s.V1Status | undefined;
@@ -47,10 +42,9 @@ export function podExecutor(kc: k8s.KubeConfig, namespace: string, pod: string, 
         }, reject);
     });
     if (!status) throw new Error(`exec in ${namespace}/${pod}: connection closed without a status`);
-    await drained(stdout, stderr);
     const exitCode =
       status.status === "Success" ? 0 : Number(status.details?.causes?.find((c) => c.reason === "ExitCode")?.message ?? 1);
-    return { exitCode, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
+    return result(exitCode);
   }
 }
 
@@ -65,21 +59,30 @@ export function containerExecutor(containerId: string, description: string): Exe
     const docker = await dockerode();
     const exec = await docker.getContainer(containerId).exec({ Cmd: command, AttachStdout: true, AttachStderr: true });
     const stream = await exec.start({ hijack: true, stdin: false });
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    stdout.on("data", (c: Buffer) => out.push(c));
-    stderr.on("data", (c: Buffer) => err.push(c));
+    const { stdout, stderr, result } = capture();
     docker.modem.demuxStream(stream, stdout, stderr);
     await new Promise<void>((resolve, reject) => {
       stream.on("end", resolve);
       stream.on("error", reject);
     });
-    await drained(stdout, stderr);
     const { ExitCode } = await exec.inspect();
-    return { exitCode: ExitCode ?? -1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
+    return result(ExitCode ?? -1);
   }
+}
+
+/** Two streams to hand a producer, and the result once it is done writing. */
+function capture() {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  stdout.on("data", (c: Buffer) => out.push(c));
+  stderr.on("data", (c: Buffer) => err.push(c));
+  const result = async (exitCode: number): Promise<ExecResult> => {
+    await drained(stdout, stderr);
+    return { exitCode, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
+  };
+  return { stdout, stderr, result };
 }
 
 /** Ends the capture streams (unless the producer did) and waits until every byte is emitted. */

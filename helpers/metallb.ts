@@ -16,12 +16,19 @@ export interface MetallbObject {
   status?: Record<string, unknown>;
 }
 
-/** The namespace the MetalLB controller actually runs in, or undefined when none runs. */
+/** The namespace MetalLB is installed in: where its controller Deployment is (also when scaled
+ * to 0), else where its speaker DaemonSet is; undefined when neither exists. */
 export async function discoverMetallbNamespace(kube: KubeClients): Promise<string | undefined> {
-  const { items } = await kube.core.listPodForAllNamespaces({ labelSelector: CONTROLLER_SELECTOR });
-  const namespaces = [...new Set(items.map((p) => p.metadata?.namespace).filter((n): n is string => !!n))];
-  if (namespaces.length > 1) throw new Error(`MetalLB controllers run in several namespaces: ${namespaces.join(", ")}`);
-  return namespaces[0];
+  const sources = [
+    async () => (await kube.apps.listDeploymentForAllNamespaces({ labelSelector: CONTROLLER_SELECTOR })).items,
+    async () => (await kube.apps.listDaemonSetForAllNamespaces({ labelSelector: SPEAKER_SELECTOR })).items,
+  ];
+  for (const list of sources) {
+    const namespaces = [...new Set((await list()).map((o) => o.metadata?.namespace).filter((n): n is string => !!n))];
+    if (namespaces.length > 1) throw new Error(`MetalLB is installed in several namespaces: ${namespaces.join(", ")}`);
+    if (namespaces[0]) return namespaces[0];
+  }
+  return undefined;
 }
 
 export async function listMetallb(kube: KubeClients, plural: string, namespace?: string): Promise<MetallbObject[]> {

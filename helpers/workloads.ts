@@ -10,6 +10,17 @@ export function runLabelsK8s(runId: string): Record<string, string> {
   return { ...MANAGED_BY, [RUN_ID_LABEL]: runId };
 }
 
+/** nginx on :80, Ready once it serves "/" (probed every second). */
+function nginxContainer(image: string): k8s.V1Container {
+  return {
+    name: "nginx",
+    image,
+    imagePullPolicy: "IfNotPresent",
+    ports: [{ containerPort: 80 }],
+    readinessProbe: { httpGet: { path: "/", port: 80 }, periodSeconds: 1 },
+  };
+}
+
 export async function createRunNamespace(kube: KubeClients, name: string, runId: string): Promise<k8s.V1Namespace> {
   return kube.core.createNamespace({ body: { metadata: { name, labels: runLabelsK8s(runId) } } });
 }
@@ -37,13 +48,7 @@ export async function createWebDaemonSet(kube: KubeClients, o: WebDaemonSetOptio
             tolerations: [{ operator: "Exists" }],
             terminationGracePeriodSeconds: 1,
             containers: [
-              {
-                name: "nginx",
-                image: o.nginxImage,
-                imagePullPolicy: "IfNotPresent",
-                ports: [{ containerPort: 80 }],
-                readinessProbe: { httpGet: { path: "/", port: 80 }, periodSeconds: 1 },
-              },
+              nginxContainer(o.nginxImage),
               { name: "probe", image: o.probeImage, imagePullPolicy: "IfNotPresent", command: ["sleep", "infinity"] },
             ],
           },
@@ -85,15 +90,7 @@ export async function createNginxDeployment(
           metadata: { labels },
           spec: {
             terminationGracePeriodSeconds: 1,
-            containers: [
-              {
-                name: "nginx",
-                image: o.image,
-                imagePullPolicy: "IfNotPresent",
-                ports: [{ containerPort: 80 }],
-                readinessProbe: { httpGet: { path: "/", port: 80 }, periodSeconds: 1 },
-              },
-            ],
+            containers: [nginxContainer(o.image)],
           },
         },
       },

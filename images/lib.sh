@@ -13,6 +13,8 @@ BIN_DIR="$CACHE_DIR/bin"
 SRC_DIR="$CACHE_DIR/src"
 ROOTFS_DIR="$CACHE_DIR/rootfs"
 IMAGES_PULL="${IMAGES_PULL:-auto}"         # auto: try the registry once, build on failure; never; always
+# IMAGES_REBUILD=1 rebuilds every image even when a current one is present (binaries and root
+# filesystems already in the cache are reused: point METALLB_CONFORMANCE_CACHE elsewhere for cold).
 RECIPE_LABEL=io.metallb-conformance.recipe
 mkdir -p "$LOG_DIR" "$K3S_IMAGES_DIR" "$K3S_IMAGE_IDS_DIR" "$BIN_DIR" "$SRC_DIR" "$ROOTFS_DIR"
 export GOFLAGS="${GOFLAGS:--mod=mod} -buildvcs=false" GOSUMDB="${GOSUMDB:-off}"
@@ -42,6 +44,7 @@ recipe_hash() {
 # image_current IMAGE HASH : the image is present and either was pulled (no recipe label: an
 # official image is used as it is) or was built from this exact recipe.
 image_current() {
+  [ "${IMAGES_REBUILD:-0}" = 1 ] && return 1
   local label
   label="$(docker image inspect -f "{{index .Config.Labels \"$RECIPE_LABEL\"}}" "$1" 2>/dev/null)" || return 1
   [ -z "$label" ] || [ "$label" = "<no value>" ] || [ "$label" = "$2" ]

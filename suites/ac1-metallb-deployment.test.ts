@@ -24,7 +24,7 @@ const METALLB_CRDS = [
   "communities",
   "bfdprofiles",
 ];
-const given = new Given("precondition (k3s nodes Ready)");
+const given = new Given("precondition");
 let kube: KubeClients;
 let ns: string | undefined;
 
@@ -33,15 +33,15 @@ beforeAll(async () => {
   await given.evaluate(async () => {
     const { items } = await kube.core.listNode();
     const notReady = items.filter((n) => !nodeIsReady(n)).map((n) => n.metadata?.name);
-    return notReady.length ? `nodes not Ready: ${notReady.join(", ")}` : undefined;
+    return notReady.length ? `precondition: nodes not Ready: ${notReady.join(", ")}` : undefined;
   });
   ns = await metallbNamespace(kube, run).catch(() => undefined);
 });
 
 describe(`AC1: MetalLB ${chart.version} is deployed by Helm; its controller and a speaker on every node are Running`, () => {
-  it("finds MetalLB's controller and the namespace it runs in", async () => {
+  it("finds where MetalLB is installed (namespace discovered from its controller)", async () => {
     given.require();
-    expect(ns, `AC1: no MetalLB controller pod (${CONTROLLER_SELECTOR}) runs in any namespace`).toBeDefined();
+    expect(ns, "AC1: MetalLB is not installed: no controller Deployment or speaker DaemonSet in any namespace").toBeDefined();
     if (profile.metallb.namespace === "discover") {
       expect(profile.metallb.namespaceCandidates, `AC1: MetalLB runs in ${ns}, which the profile does not expect`).toContain(ns);
     }
@@ -90,15 +90,20 @@ describe(`AC1: MetalLB ${chart.version} is deployed by Helm; its controller and 
 
   it("has its controller Deployment Available", async () => {
     given.require();
+    expect(ns, "AC1: MetalLB is not installed").toBeDefined();
     const name = `${release}-controller`;
-    await expect(
-      waitFor(`controller ${ns}/${name} Available`, deploymentAvailable(kube, ns!, name), { timeoutMs: timeouts.metallbReadyMs }),
-      `AC1: controller Deployment ${ns}/${name} is not Available`,
-    ).resolves.toBeDefined();
+    const deployment = await kube.apps.readNamespacedDeployment({ namespace: ns!, name }).catch(() => undefined);
+    expect(deployment, `AC1: no controller Deployment ${ns}/${name}`).toBeDefined();
+    expect(deployment!.spec?.replicas, `AC1: controller Deployment ${ns}/${name} is scaled to 0`).not.toBe(0);
+    const outcome = await waitFor(`controller ${ns}/${name} Available`, deploymentAvailable(kube, ns!, name), {
+      timeoutMs: timeouts.metallbReadyMs,
+    }).then(() => "Available", errorMessage);
+    expect(outcome, `AC1: controller Deployment ${ns}/${name} is not Available: ${outcome}`).toBe("Available");
   });
 
   it("runs exactly one Ready speaker on every schedulable Linux node", async () => {
     given.require();
+    expect(ns, "AC1: MetalLB is not installed").toBeDefined();
     const problems = await waitFor(
       "one Ready speaker per schedulable Linux node",
       async () => {

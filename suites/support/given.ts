@@ -1,25 +1,26 @@
 // The "Given" of each criterion: evaluated once before its checks. When it does not hold, every
-// check of the criterion fails as "blocked by <AC>: <reason>", which the verdict reports as
-// blocked (not as a second, confusing failure).
+// check of the criterion fails as "blocked by <the AC whose outcome is missing>: <reason>", which
+// the verdict reports as blocked (not as a second, confusing failure).
 import { errorMessage } from "../../helpers/wait.ts";
 
 export class Given {
   private reason: string | undefined;
 
-  constructor(private readonly blocker: string) {}
+  /** @param fallback who blocks when `check` throws instead of naming the unmet criterion */
+  constructor(private readonly fallback: string) {}
 
-  /** Runs `check`; a returned string or a thrown error is the reason the precondition fails. */
+  /** Runs `check`; a returned "<criterion>: <reason>" or a thrown error means it does not hold. */
   async evaluate(check: () => Promise<string | undefined>): Promise<void> {
     try {
       this.reason = await check();
     } catch (error) {
-      this.reason = errorMessage(error);
+      this.reason = `${this.fallback}: ${errorMessage(error)}`;
     }
   }
 
   /** Call first in every check of the criterion. */
   require(): void {
-    if (this.reason !== undefined) throw new Error(`blocked by ${this.blocker}: ${this.reason}`);
+    if (this.reason !== undefined) throw new Error(`blocked by ${this.reason}`);
   }
 }
 

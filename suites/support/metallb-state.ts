@@ -13,27 +13,33 @@ export async function metallbNamespace(kube: KubeClients, run: RunContext): Prom
 /** AC1's outcome as a precondition: undefined when MetalLB's controller is Available. */
 export async function metallbRunning(kube: KubeClients, run: RunContext): Promise<string | undefined> {
   const ns = await metallbNamespace(kube, run);
-  if (!ns) return "no MetalLB controller runs in the cluster";
+  if (!ns) return "AC1: MetalLB is not installed in the cluster";
   const probe = await deploymentAvailable(kube, ns, `${run.profile.metallb.release}-controller`)();
-  return probe.done ? undefined : `controller ${ns}/${run.profile.metallb.release}-controller not Available (${probe.observed})`;
+  return probe.done
+    ? undefined
+    : `AC1: controller ${ns}/${run.profile.metallb.release}-controller not Available (${probe.observed})`;
 }
 
-/** AC2's outcome as a precondition. */
+/** AC2's outcome as a precondition (AC1's included: each Given builds on the one before). */
 export async function poolConfigured(kube: KubeClients, run: RunContext): Promise<string | undefined> {
+  const earlier = await metallbRunning(kube, run);
+  if (earlier) return earlier;
   const ns = await metallbNamespace(kube, run);
-  if (!ns) return "no MetalLB controller runs in the cluster";
+  if (!ns) return "AC1: MetalLB is not installed in the cluster";
   const pool = await readMetallb(kube, "ipaddresspools", ns, run.profile.pool.name);
-  return pool ? undefined : `IPAddressPool ${run.profile.pool.name} not found in ${ns}`;
+  return pool ? undefined : `AC2: IPAddressPool ${run.profile.pool.name} not found in ${ns}`;
 }
 
-/** AC3's outcome as a precondition. */
+/** AC3's outcome as a precondition (AC1's and AC2's included). */
 export async function poolAdvertised(kube: KubeClients, run: RunContext): Promise<string | undefined> {
+  const earlier = await poolConfigured(kube, run);
+  if (earlier) return earlier;
   const ns = await metallbNamespace(kube, run);
-  if (!ns) return "no MetalLB controller runs in the cluster";
+  if (!ns) return "AC1: MetalLB is not installed in the cluster";
   const pool = await readMetallb(kube, "ipaddresspools", ns, run.profile.pool.name);
-  if (!pool) return `IPAddressPool ${run.profile.pool.name} not found in ${ns}`;
+  if (!pool) return `AC2: IPAddressPool ${run.profile.pool.name} not found in ${ns}`;
   const advs = await listMetallb(kube, "l2advertisements", ns);
   return advs.some((a) => advertisementSelectsPool(a, pool))
     ? undefined
-    : `no L2Advertisement in ${ns} selects ${run.profile.pool.name}`;
+    : `AC3: no L2Advertisement in ${ns} selects ${run.profile.pool.name}`;
 }
