@@ -23,12 +23,17 @@ if ! command -v dockerd >/dev/null 2>&1; then
     || die "apt-get install docker.io failed"
 fi
 
+# jq: the image recipes and the runtime wrapper read JSON with it.
+if ! command -v jq >/dev/null 2>&1; then
+  need_root "installing jq" "apt-get install -y jq"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y jq >>"$log" 2>&1 || die "apt-get install jq failed"
+fi
+
 # 2. Host quirk: CAP_SYS_RESOURCE missing from the bounding set breaks `docker run --privileged`.
 #    Detected, never assumed: bit 24 of CapBnd.
 capbnd="$(awk '/^CapBnd:/ {print $2}' /proc/self/status)"
 if (( (16#$capbnd >> 24 & 1) == 0 )); then
   need_root "the runc capability wrapper" "see scripts/runc-drop-sys-resource"
-  command -v jq >/dev/null 2>&1 || { DEBIAN_FRONTEND=noninteractive apt-get install -y jq >>"$log" 2>&1 || die "apt-get install jq failed"; }
   install -m 0755 "$here/runc-drop-sys-resource" /usr/local/sbin/runc-drop-sys-resource
   want='{"runtimes":{"runc-drop-sys-resource":{"path":"/usr/local/sbin/runc-drop-sys-resource"}},"default-runtime":"runc-drop-sys-resource"}'
   mkdir -p /etc/docker

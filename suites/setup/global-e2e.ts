@@ -3,6 +3,7 @@
 // it is), creates the run's namespace, and hands a RunContext to every suite through `provide`.
 // Teardown collects diagnostics when anything failed, then removes what the run created — also
 // on Ctrl-C and SIGTERM.
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { loadImageManifest } from "../../helpers/cache.ts";
@@ -42,6 +43,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     (stopping ??= (async () => {
       if (context && state.failed) {
         await collectDiagnostics(context, diagnosticsDir).catch((e: unknown) => progress("diagnostics", `failed: ${String(e)}`));
+      } else if (!state.failed) {
+        // Node logs are kept only for a failed run; diagnostics exist only when something failed.
+        await rm(diagnosticsDir, { recursive: true, force: true });
       }
       if (context) {
         const kube = kubeClients({ path: context.kubeconfigPath, context: context.context });
