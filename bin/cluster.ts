@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { Command } from "commander";
 import { stringify } from "yaml";
 import { cacheDir, loadImageManifest } from "../helpers/cache.ts";
-import { startEphemeralCluster, stopEphemeralCluster, type EphemeralCluster } from "../helpers/cluster.ts";
+import { nodePlanFromProfile, startEphemeralCluster, stopEphemeralCluster, type EphemeralCluster } from "../helpers/cluster.ts";
 import { sweep } from "../helpers/docker.ts";
 import { describeNodes, kubeClients } from "../helpers/kube.ts";
 import { installMetallbForProfile } from "../helpers/metallb-setup.ts";
@@ -35,14 +35,16 @@ program
   .action(async (opts: { metallb: boolean }) => {
     const runId = randomRunId();
     const images = await loadImageManifest();
+    const homelab = loadProfile(DEFAULT_PROFILE);
     const cluster = await startEphemeralCluster({
       runId,
       images,
-      nodeStartTimeoutMs: 180_000,
-      nodesReadyTimeoutMs: 180_000,
+      nodes: nodePlanFromProfile(homelab),
+      nodeStartTimeoutMs: homelab.timeouts.clusterReadyMs,
+      nodesReadyTimeoutMs: homelab.timeouts.clusterReadyMs,
       nodeLogDir: join(cacheDir(), "clusters", `${runId}-logs`),
     });
-    const profile = deriveEphemeralProfile(loadProfile(DEFAULT_PROFILE), cluster.network.subnet);
+    const profile = deriveEphemeralProfile(homelab, cluster.network.subnet);
     const profilePath = join(cluster.stateDir, "profile.yaml");
     await writeFile(profilePath, stringify(JSON.parse(JSON.stringify(profile))));
     if (opts.metallb) await installMetallbForProfile(cluster, images, profile, profile.timeouts.metallbReadyMs);

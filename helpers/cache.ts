@@ -14,6 +14,7 @@ export interface ImageManifest {
   nginxImage: string;
   pauseImage: string;
   helm: string;
+  actionlint: string;
   preloadDir: string;
   /** chart version without "v" → local chart directory */
   metallbCharts: Record<string, string>;
@@ -26,7 +27,9 @@ export async function loadImageManifest(env: NodeJS.ProcessEnv = process.env): P
   try {
     text = await readFile(path, "utf8");
   } catch {
-    throw new Error(`no image manifest at ${path}: run \`npm run images\` first (it builds the k3s, MetalLB, nginx and probe images)`);
+    throw new Error(
+      `no image manifest at ${path}: run \`npm run images\` first (it builds the k3s, MetalLB, nginx and probe images)`,
+    );
   }
   return JSON.parse(text) as ImageManifest;
 }

@@ -10,6 +10,8 @@ import { createSuiteNetwork, ROLE_LABEL, runLabels, sweep, type SuiteNetwork } f
 import { K3sAgentContainer, K3sServerContainer, type NodeContainerSpec } from "./k3s-node.ts";
 import { containerExecutor, type Executor } from "./exec.ts";
 import { describeNodes, kubeClients, nodeIsReady } from "./kube.ts";
+import { addressAtOffset, hostOffset, parseCidr } from "./ip-range.ts";
+import type { Profile } from "./profile.ts";
 import { progress } from "./progress.ts";
 import { done, notYet, waitFor } from "./wait.ts";
 
@@ -20,11 +22,11 @@ export interface NodePlan {
   role: "server" | "agent";
 }
 
-export const HOMELAB_NODES: readonly NodePlan[] = [
-  { name: "k3s-master", hostOffset: 20, role: "server" },
-  { name: "k3s-worker-01", hostOffset: 21, role: "agent" },
-  { name: "k3s-worker-02", hostOffset: 22, role: "agent" },
-];
+/** The cluster's nodes as the profile describes them: names, roles and host offsets. */
+export function nodePlanFromProfile(profile: Profile): NodePlan[] {
+  const subnet = parseCidr(profile.network.subnet);
+  return profile.network.nodes.map((n) => ({ name: n.name, role: n.role, hostOffset: hostOffset(subnet, n.address) }));
+}
 
 /** Components MetalLB replaces (servicelb, traefik) and ones the suite does not need. */
 export const K3S_DISABLED = ["traefik", "servicelb", "metrics-server", "local-storage", "coredns"];
@@ -32,7 +34,7 @@ export const K3S_DISABLED = ["traefik", "servicelb", "metrics-server", "local-st
 export interface EphemeralClusterOptions {
   runId: string;
   images: ImageManifest;
-  nodes?: readonly NodePlan[];
+  nodes: readonly NodePlan[];
   /** extra server flags (e.g. a fault that re-enables servicelb) */
   serverArgs?: string[];
   nodeStartTimeoutMs: number;
@@ -58,7 +60,7 @@ export interface EphemeralCluster {
 }
 
 export function addressAt(subnet: string, offset: number): string {
-  return subnet.replace(/\.0\/24$/, `.${offset}`);
+  return addressAtOffset(parseCidr(subnet), offset).toString();
 }
 
 export function stateDirFor(runId: string): string {
@@ -67,7 +69,7 @@ export function stateDirFor(runId: string): string {
 
 export async function startEphemeralCluster(options: EphemeralClusterOptions): Promise<EphemeralCluster> {
   const { runId, images } = options;
-  const plans = options.nodes ?? HOMELAB_NODES;
+  const plans = options.nodes;
   const server = plans.find((p) => p.role === "server");
   if (!server) throw new Error("cluster plan has no server node");
   const stateDir = stateDirFor(runId);

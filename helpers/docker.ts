@@ -3,6 +3,7 @@
 import { networkInterfaces } from "node:os";
 import type Dockerode from "dockerode";
 import { getContainerRuntimeClient } from "testcontainers";
+import { addressAtOffset, parseCidr } from "./ip-range.ts";
 import { pickFreeSubnet } from "./subnets.ts";
 import { done, notYet, waitFor } from "./wait.ts";
 
@@ -47,7 +48,7 @@ export async function createSuiteNetwork(runId: string, seed: number): Promise<S
   // a bounded number of times.
   for (let attempt = 0; attempt < 5; attempt++) {
     const subnet = pickFreeSubnet(await subnetsInUse(docker), seed + attempt);
-    const gateway = subnet.replace(/\.0\/24$/, ".1");
+    const gateway = addressAtOffset(parseCidr(subnet), 1).toString();
     try {
       const network = await docker.createNetwork({
         Name: name,

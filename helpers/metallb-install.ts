@@ -23,33 +23,26 @@ export async function helmUpgradeInstall(o: HelmInstallOptions): Promise<void> {
   const result = await execa(
     o.helm,
     [
-      "upgrade", "--install", o.release, o.chart,
-      "--version", o.chartVersion,
-      "--namespace", o.namespace, "--create-namespace",
-      "--values", o.valuesFile,
-      "--wait", "--timeout", `${Math.ceil(o.timeoutMs / 1000)}s`,
+      "upgrade",
+      "--install",
+      o.release,
+      o.chart,
+      "--version",
+      o.chartVersion,
+      "--namespace",
+      o.namespace,
+      "--create-namespace",
+      "--values",
+      o.valuesFile,
+      "--wait",
+      "--timeout",
+      `${Math.ceil(o.timeoutMs / 1000)}s`,
     ],
     { env: { KUBECONFIG: o.kubeconfigPath }, reject: false, all: true },
   );
   if (result.exitCode !== 0) {
     throw new Error(`helm upgrade --install ${o.release} failed (exit ${result.exitCode}): ${lastLines(result.all ?? "", 5)}`);
   }
-}
-
-export interface HelmRelease {
-  name: string;
-  namespace: string;
-  chart: string;
-  app_version: string;
-  status: string;
-  revision: string;
-}
-
-export async function helmListReleases(helm: string, kubeconfigPath: string): Promise<HelmRelease[]> {
-  const { stdout } = await execa(helm, ["list", "--all-namespaces", "--all", "--output", "json"], {
-    env: { KUBECONFIG: kubeconfigPath },
-  });
-  return JSON.parse(stdout) as HelmRelease[];
 }
 
 export interface PoolSpec {

@@ -2,21 +2,13 @@
 // .100-.120 map one to one) that collides with nothing the host or Docker already routes, nor
 // with k3s's pod and service ranges.
 import ipaddr from "ipaddr.js";
+import { overlaps, parseAddressRange } from "./ip-range.ts";
 
 export const K3S_CLUSTER_RANGES = ["10.42.0.0/16", "10.43.0.0/16"] as const;
 
-function bounds(cidr: string): [number, number] {
-  const [address, prefix] = ipaddr.IPv4.parseCIDR(cidr);
-  const base = address.toByteArray().reduce((n, byte) => n * 256 + byte, 0);
-  const size = 2 ** (32 - prefix);
-  const first = base - (base % size);
-  return [first, first + size - 1];
-}
-
+/** CIDRs overlap; host bits are ignored (interface addresses come as "192.0.2.2/24"). */
 export function cidrsOverlap(a: string, b: string): boolean {
-  const [a0, a1] = bounds(a);
-  const [b0, b1] = bounds(b);
-  return a0 <= b1 && b0 <= a1;
+  return overlaps(parseAddressRange(a), parseAddressRange(b));
 }
 
 /** Candidates 172.28.0.0/24 … 172.31.255.0/24, starting at a run-specific offset. */

@@ -15,6 +15,7 @@ done
 [ ${#metallb_versions[@]} -gt 0 ] || read -r -a metallb_versions <<<"$METALLB_VERSIONS"
 r="$IMAGES_DIR/recipes"
 bash "$r/helm.sh"
+bash "$r/actionlint.sh"
 bash "$r/pause.sh"
 for v in "${metallb_versions[@]}"; do bash "$r/metallb.sh" "$v"; done
 bash "$r/nginx.sh"
@@ -38,7 +39,7 @@ for v in "${metallb_versions[@]}"; do
   charts="$(jq -c --arg v "${v#v}" --arg p "$SRC_DIR/$(printf '%s@%s' "$METALLB_MODULE" "$v" | tr '/' '_')/charts/metallb" '. + {($v): $p}' <<<"$charts")"
 done
 jq -n --arg k3s "$K3S_IMAGE" --arg probe "$PROBE_IMAGE" --arg nginx "$NGINX_IMAGE" --arg pause "$PAUSE_IMAGE" \
-  --arg helm "$BIN_DIR/helm-$HELM_VERSION" --arg preload "$K3S_IMAGES_DIR" --argjson charts "$charts" \
-  '{k3sImage: $k3s, probeImage: $probe, nginxImage: $nginx, pauseImage: $pause, helm: $helm,
+  --arg helm "$BIN_DIR/helm-$HELM_VERSION" --arg actionlint "$BIN_DIR/actionlint-$ACTIONLINT_VERSION" --arg preload "$K3S_IMAGES_DIR" --argjson charts "$charts" \
+  '{k3sImage: $k3s, probeImage: $probe, nginxImage: $nginx, pauseImage: $pause, helm: $helm, actionlint: $actionlint,
     preloadDir: $preload, metallbCharts: $charts}' >"$CACHE_DIR/manifest.json"
 say "all images ready; manifest: $CACHE_DIR/manifest.json"

@@ -7,7 +7,7 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { loadImageManifest } from "../../helpers/cache.ts";
-import { startEphemeralCluster, stopEphemeralCluster } from "../../helpers/cluster.ts";
+import { nodePlanFromProfile, startEphemeralCluster, stopEphemeralCluster } from "../../helpers/cluster.ts";
 import { CONFIG_ENV, parseArgs, readConfigFromEnv, resolveTimeouts } from "../../helpers/config.ts";
 import { collectDiagnostics } from "../../helpers/diagnostics.ts";
 import { deleteNamespace } from "../../helpers/conditions.ts";
@@ -73,6 +73,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
         startEphemeralCluster({
           runId: config.runId,
           images,
+          nodes: nodePlanFromProfile(homelab),
           nodeStartTimeoutMs: timeouts.clusterReadyMs,
           nodesReadyTimeoutMs: timeouts.clusterReadyMs,
           nodeLogDir: join(diagnosticsDir, "nodes"),
