@@ -5,7 +5,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Command } from "commander";
 import { execa } from "execa";
-import { dockerode, OWNER_LABEL } from "../helpers/docker.ts";
+import { dockerode, OWNER_LABEL, ROLE_LABEL } from "../helpers/docker.ts";
 import { formatDuration } from "../helpers/report.ts";
 
 interface VerdictFile {
@@ -28,7 +28,9 @@ function memorySampler(): { stop: () => Promise<number> } {
   const loop = (async () => {
     const docker = await dockerode();
     while (running) {
-      const nodes = await docker.listContainers({ filters: { label: [OWNER_LABEL, "io.metallb-conformance.role!=probe"] } });
+      const nodes = (await docker.listContainers({ filters: { label: [OWNER_LABEL] } })).filter(
+        (c) => c.Labels[ROLE_LABEL] === "server" || c.Labels[ROLE_LABEL] === "agent",
+      );
       let sum = 0;
       for (const c of nodes) {
         const stats = (await docker

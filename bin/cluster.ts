@@ -34,6 +34,14 @@ program
   .option("--no-metallb", "start k3s only")
   .action(async (opts: { metallb: boolean }) => {
     const runId = randomRunId();
+    // Interrupted while starting: remove what was created (once; Ctrl-C may arrive twice).
+    let interrupted = false;
+    const onSignal = () => {
+      if (interrupted) return;
+      interrupted = true;
+      void stopEphemeralCluster(runId).finally(() => process.exit(130));
+    };
+    process.on("SIGINT", onSignal).on("SIGTERM", onSignal);
     const images = await loadImageManifest();
     const homelab = loadProfile(DEFAULT_PROFILE);
     const cluster = await startEphemeralCluster({
@@ -48,6 +56,7 @@ program
     const profilePath = join(cluster.stateDir, "profile.yaml");
     await writeFile(profilePath, stringify(JSON.parse(JSON.stringify(profile))));
     if (opts.metallb) await installMetallbForProfile(cluster, images, profile, profile.timeouts.metallbReadyMs);
+    process.off("SIGINT", onSignal).off("SIGTERM", onSignal);
     process.stdout.write(
       `run ${runId} is up\nexport KUBECONFIG=${cluster.kubeconfigPath}\n` +
         `verify it: npm run conformance -- --target kubeconfig --kubeconfig ${cluster.kubeconfigPath} --profile ${profilePath}\n`,

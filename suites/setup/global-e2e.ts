@@ -19,6 +19,7 @@ import { progress, timed } from "../../helpers/progress.ts";
 import { runState, type RunContext } from "../../helpers/run-context.ts";
 import { addressAtOffset, parseCidr } from "../../helpers/ip-range.ts";
 import { createRunNamespace } from "../../helpers/workloads.ts";
+import { spawnDetachedCleanup } from "../../helpers/detached-cleanup.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -59,12 +60,31 @@ export default async function setup(project: TestProject): Promise<() => Promise
         else await timed(state.phases, "teardown", () => stopEphemeralCluster(config.runId));
       }
     })());
+  // Vitest exits on SIGINT/SIGTERM right away (its own handler), so an in-process cleanup would be
+  // cut short: the run hands it to a detached process that outlives this one. Ctrl-C may arrive
+  // twice (terminal process group, relayed by tsx): hand it over once.
+  let interrupted = false;
   const onSignal = (signal: NodeJS.Signals) => {
-    progress("run", `${signal}: cleaning up run ${config.runId}`);
-    void cleanup().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
+    if (interrupted) return;
+    interrupted = true;
+    const log = join(config.reportsDir, `cleanup-${config.runId}.log`);
+    const pid = spawnDetachedCleanup(
+      {
+        runId: config.runId,
+        target: config.target,
+        kubeconfigPath: context?.kubeconfigPath,
+        context: context?.context,
+        namespace: testNamespace,
+      },
+      log,
+    );
+    progress(
+      "run",
+      `${signal}: removing run ${config.runId} in the background (pid ${pid}, log ${log}); \`npm run sweep\` removes any leftovers`,
+    );
   };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
 
   try {
     if (config.target === "k3s") {
