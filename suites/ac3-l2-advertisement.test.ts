@@ -16,6 +16,7 @@ import {
   SPEAKER_SELECTOR,
 } from "../helpers/metallb.ts";
 import { findSamples } from "../helpers/metrics.ts";
+import { loadBalancerAddressesInUse, pickFreeUnreservedAddress } from "../helpers/pool-addresses.ts";
 import { assertAddressAllowed } from "../helpers/profile.ts";
 import { done, errorMessage, notYet, waitFor } from "../helpers/wait.ts";
 import { createLoadBalancerService, createNginxDeployment } from "../helpers/workloads.ts";
@@ -40,7 +41,11 @@ beforeAll(async () => {
   try {
     // L2 mode announces a Service only while it has a ready endpoint: give it one.
     await createNginxDeployment(kube, { namespace, name: service.name, runId: run.runId, image: run.nginxImage });
-    await createLoadBalancerService(kube, { ...service, runId: run.runId, selector: service.name });
+    // On a live cluster the test Service asks for a free, unreserved address (never Traefik's).
+    const requestedIP = run.ephemeral
+      ? undefined
+      : pickFreeUnreservedAddress(profile, await loadBalancerAddressesInUse(kube, profile));
+    await createLoadBalancerService(kube, { ...service, runId: run.runId, selector: service.name, requestedIP });
     await waitFor(`backend ${service.name} Available`, deploymentAvailable(kube, namespace, service.name), {
       timeoutMs: timeouts.httpReadyMs,
     });

@@ -6,6 +6,7 @@ import { containerExecutor } from "../helpers/exec.ts";
 import { httpGet } from "../helpers/http.ts";
 import { contains } from "../helpers/ip-range.ts";
 import { kubeClients, type KubeClients } from "../helpers/kube.ts";
+import { loadBalancerAddressesInUse, pickFreeUnreservedAddress } from "../helpers/pool-addresses.ts";
 import { assertAddressAllowed, poolRanges } from "../helpers/profile.ts";
 import { done, errorMessage, notYet, waitFor } from "../helpers/wait.ts";
 import { createLoadBalancerService, createNginxDeployment } from "../helpers/workloads.ts";
@@ -43,7 +44,11 @@ describe(`AC4: a LoadBalancer Service gets an IP from pool ${profile.pool.name} 
 
   it(`gives the LoadBalancer Service an external IP from the pool within ${timeouts.loadBalancerIpMs} ms`, async () => {
     given.require();
-    await createLoadBalancerService(kube, { namespace, name: backend, runId: run.runId, selector: backend });
+    // On a live cluster the test Service asks for a free, unreserved address (never Traefik's).
+    const requestedIP = run.ephemeral
+      ? undefined
+      : pickFreeUnreservedAddress(profile, await loadBalancerAddressesInUse(kube, profile));
+    await createLoadBalancerService(kube, { namespace, name: backend, runId: run.runId, selector: backend, requestedIP });
     ip = await waitFor(`external IP of Service ${namespace}/${backend}`, serviceHasIngressIP(kube, namespace, backend), {
       timeoutMs: timeouts.loadBalancerIpMs,
       intervalMs: 100,

@@ -1,0 +1,18 @@
+import { describe, expect, it } from "vitest";
+import { pickFreeUnreservedAddress } from "./pool-addresses.ts";
+import { loadProfile } from "./profile.ts";
+
+const homelab = loadProfile("fixtures/profiles/homelab.yaml");
+
+describe("pickFreeUnreservedAddress", () => {
+  it("never picks Traefik's reserved .100", () => {
+    expect(pickFreeUnreservedAddress(homelab, [])).toBe("192.168.2.101");
+  });
+  it("skips addresses other Services hold", () => {
+    expect(pickFreeUnreservedAddress(homelab, ["192.168.2.101", "192.168.2.102"])).toBe("192.168.2.103");
+  });
+  it("fails clearly when the pool is full", () => {
+    const all = Array.from({ length: 21 }, (_, i) => `192.168.2.${100 + i}`);
+    expect(() => pickFreeUnreservedAddress(homelab, all)).toThrow(/no free unreserved address/);
+  });
+});
