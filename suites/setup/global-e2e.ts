@@ -13,11 +13,10 @@ import { collectDiagnostics } from "../../helpers/diagnostics.ts";
 import { deleteNamespace } from "../../helpers/conditions.ts";
 import { kubeClients } from "../../helpers/kube.ts";
 import { installMetallbForProfile } from "../../helpers/metallb-setup.ts";
-import { startProbe, PROBE_HOST_OFFSET } from "../../helpers/probe.ts";
+import { probeAddressFor, startProbe } from "../../helpers/probe.ts";
 import { deriveEphemeralProfile, loadProfile } from "../../helpers/profile.ts";
 import { progress, timed } from "../../helpers/progress.ts";
 import { runState, type RunContext } from "../../helpers/run-context.ts";
-import { addressAtOffset, parseCidr } from "../../helpers/ip-range.ts";
 import { createRunNamespace } from "../../helpers/workloads.ts";
 import { spawnDetachedCleanup } from "../../helpers/detached-cleanup.ts";
 
@@ -100,7 +99,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
         }),
       );
       const profile = deriveEphemeralProfile(homelab, cluster.network.subnet);
-      const probeAddress = addressAtOffset(parseCidr(cluster.network.subnet), PROBE_HOST_OFFSET).toString();
+      const probeAddress = probeAddressFor(profile);
       const probe = await startProbe(images.probeImage, config.runId, cluster.network.name, probeAddress);
       context = {
         target: config.target,
