@@ -58,10 +58,10 @@ export class K3sAgentContainer extends GenericContainer {
     // As K3sContainer does (dockerode's types lack the field): kubelet needs the host's cgroups.
     Object.assign(this.hostConfig, { CgroupnsMode: "host" });
     shapeNode(this, spec);
-    this.withCommand(["agent", ...args]) // k3s 1.25 logs "agent is up and running" only under systemd (NOTIFY_SOCKET); flannel
-      // starts right after the node registered with the server. Readiness proper is the
-      // cluster helper's wait for every node Ready.
-      .withWaitStrategy(Wait.forLogMessage("Running flannel backend"));
+    // k3s 1.25 logs "agent is up and running" only under systemd (NOTIFY_SOCKET); flannel starts
+    // right after the node registered with the server. Readiness proper is the cluster helper's
+    // wait for every node Ready.
+    this.withCommand(["agent", ...args]).withWaitStrategy(Wait.forLogMessage("Running flannel backend"));
     this.createOpts.Hostname = spec.nodeName;
     this.createOpts.NetworkingConfig = staticEndpoint(spec);
   }

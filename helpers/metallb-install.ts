@@ -20,23 +20,15 @@ export interface HelmInstallOptions {
 /** `helm upgrade --install --wait`: idempotent; a second call with the same inputs is a no-op upgrade. */
 export async function helmUpgradeInstall(o: HelmInstallOptions): Promise<void> {
   progress("metallb", `helm upgrade --install ${o.release} (chart ${o.chartVersion}) in ${o.namespace}`);
+  // prettier-ignore
   const result = await execa(
     o.helm,
     [
-      "upgrade",
-      "--install",
-      o.release,
-      o.chart,
-      "--version",
-      o.chartVersion,
-      "--namespace",
-      o.namespace,
-      "--create-namespace",
-      "--values",
-      o.valuesFile,
-      "--wait",
-      "--timeout",
-      `${Math.ceil(o.timeoutMs / 1000)}s`,
+      "upgrade", "--install", o.release, o.chart,
+      "--version", o.chartVersion,
+      "--namespace", o.namespace, "--create-namespace",
+      "--values", o.valuesFile,
+      "--wait", "--timeout", `${Math.ceil(o.timeoutMs / 1000)}s`,
     ],
     { env: { KUBECONFIG: o.kubeconfigPath }, reject: false, all: true },
   );

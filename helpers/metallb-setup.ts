@@ -3,12 +3,11 @@
 // inside the cluster's own subnet.
 import type { ImageManifest } from "./cache.ts";
 import type { EphemeralCluster } from "./cluster.ts";
-import { deploymentAvailable } from "./conditions.ts";
 import { kubeClients } from "./kube.ts";
 import { applyPoolAndAdvertisement, helmUpgradeInstall, type PoolSpec } from "./metallb-install.ts";
 import type { Profile } from "./profile.ts";
 import { progress } from "./progress.ts";
-import { waitFor } from "./wait.ts";
+import { done, waitFor } from "./wait.ts";
 
 /** Where the ephemeral target installs MetalLB when the profile says "discover" (the story's
  * completion notes: the chart's default namespace). */
@@ -41,13 +40,8 @@ export interface MetallbSetup {
   timeoutMs: number;
 }
 
-export async function installMetallbForProfile(
-  cluster: EphemeralCluster,
-  images: ImageManifest,
-  profile: Profile,
-  timeoutMs: number,
-): Promise<void> {
-  const setup = setupFromProfile(profile, timeoutMs);
+/** `helm upgrade --install` of the profile's chart from the local cache (idempotent). */
+export async function upgradeInstallMetallb(images: ImageManifest, kubeconfigPath: string, setup: MetallbSetup): Promise<void> {
   const chart = images.metallbCharts[setup.chartVersion];
   if (!chart)
     throw new Error(
@@ -55,7 +49,7 @@ export async function installMetallbForProfile(
     );
   await helmUpgradeInstall({
     helm: images.helm,
-    kubeconfigPath: cluster.kubeconfigPath,
+    kubeconfigPath,
     chart,
     chartVersion: setup.chartVersion,
     release: setup.release,
@@ -63,20 +57,28 @@ export async function installMetallbForProfile(
     valuesFile: setup.valuesFile,
     timeoutMs: setup.timeoutMs,
   });
+}
+
+export async function installMetallbForProfile(
+  cluster: EphemeralCluster,
+  images: ImageManifest,
+  profile: Profile,
+  timeoutMs: number,
+): Promise<void> {
+  const setup = setupFromProfile(profile, timeoutMs);
+  await upgradeInstallMetallb(images, cluster.kubeconfigPath, setup);
   const kube = kubeClients({ path: cluster.kubeconfigPath });
-  // The pool is validated by MetalLB's webhook, served by the controller: wait for it first.
-  await waitFor("MetalLB controller Available", deploymentAvailable(kube, setup.namespace, `${setup.release}-controller`), {
-    timeoutMs: setup.timeoutMs,
-  });
   progress(
     "metallb",
     `applying IPAddressPool ${setup.pool.poolName} (${setup.pool.addresses.join(", ")}) and L2Advertisement ${setup.pool.advertisementName}`,
   );
+  // MetalLB's webhook validates the pool; right after the install its endpoint may not answer
+  // yet (connection refused): apply until it does, within a deadline.
   await waitFor(
     "IPAddressPool and L2Advertisement accepted",
     async () => {
       await applyPoolAndAdvertisement(kube, setup.pool);
-      return { done: true, value: undefined };
+      return done(undefined);
     },
     { timeoutMs: 60_000, intervalMs: 1_000 },
   );

@@ -5,8 +5,7 @@ import { deploymentAvailable } from "../helpers/conditions.ts";
 import { findReleasesOfChart } from "../helpers/helm-release.ts";
 import { isSchedulableLinux, kubeClients, nodeIsReady, type KubeClients } from "../helpers/kube.ts";
 import { CONTROLLER_SELECTOR, metallbPods, podIsReady, SPEAKER_SELECTOR } from "../helpers/metallb.ts";
-import { helmUpgradeInstall } from "../helpers/metallb-install.ts";
-import { setupFromProfile } from "../helpers/metallb-setup.ts";
+import { setupFromProfile, upgradeInstallMetallb } from "../helpers/metallb-setup.ts";
 import { errorMessage, waitFor } from "../helpers/wait.ts";
 import { Given } from "./support/given.ts";
 import { metallbNamespace } from "./support/metallb-state.ts";
@@ -68,17 +67,7 @@ describe(`AC1: MetalLB ${chart.version} is deployed by Helm; its controller and 
     it("is idempotent: helm upgrade --install with the same values leaves it deployed at the same version", async () => {
       given.require();
       const before = (await findReleasesOfChart(kube, chart.name)).find((r) => r.name === release && r.namespace === ns);
-      const setup = setupFromProfile(profile, timeouts.metallbReadyMs);
-      await helmUpgradeInstall({
-        helm: images.helm,
-        kubeconfigPath: cluster.kubeconfigPath,
-        chart: images.metallbCharts[chart.version]!,
-        chartVersion: chart.version,
-        release,
-        namespace: setup.namespace,
-        valuesFile: setup.valuesFile,
-        timeoutMs: setup.timeoutMs,
-      });
+      await upgradeInstallMetallb(images, cluster.kubeconfigPath, setupFromProfile(profile, timeouts.metallbReadyMs));
       const after = (await findReleasesOfChart(kube, chart.name)).find((r) => r.name === release && r.namespace === ns);
       expect(after?.status, "AC1: release not deployed after a repeated helm upgrade --install").toBe("deployed");
       expect(after?.chartVersion, "AC1: chart version changed on a repeated helm upgrade --install").toBe(chart.version);
