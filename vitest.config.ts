@@ -20,7 +20,12 @@ export default defineConfig({
       {
         test: {
           name: "e2e",
-          include: ["suites/smoke/**/*.test.ts", "suites/ac*.test.ts", "suites/beyond/**/*.test.ts"],
+          include: [
+            "suites/smoke/**/*.test.ts",
+            "suites/ac*.test.ts",
+            "suites/beyond/**/*.test.ts",
+            "suites/live-target/**/*.test.ts",
+          ],
           globalSetup: ["suites/setup/global-e2e.ts"],
           fileParallelism: false,
           testTimeout: 300_000,

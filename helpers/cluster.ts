@@ -124,7 +124,11 @@ export async function startEphemeralCluster(options: EphemeralClusterOptions): P
     );
     await mkdir(stateDir, { recursive: true, mode: 0o700 });
     const kubeconfigPath = join(stateDir, "kubeconfig");
-    await writeFile(kubeconfigPath, serverContainer.getKubeConfig(), { mode: 0o600 });
+    // The API server is reached at the server node's address on the suite's own network (in its
+    // --tls-san), not at testcontainers' getHost(): where /.dockerenv exists (CI sandboxes, dev
+    // containers) that resolves to the docker0 gateway, which is neither in the certificate nor
+    // on the suite's network. The host already routes to this subnet (the AC4 HTTP probe needs it).
+    await writeFile(kubeconfigPath, serverContainer.getAliasedKubeConfig(serverAddress), { mode: 0o600 });
     const started: [NodePlan, StartedTestContainer][] = [
       [server, serverContainer],
       ...agentPlans.map((p, i) => [p, agents[i]!] as [NodePlan, StartedTestContainer]),
