@@ -4,19 +4,28 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import * as k8s from "@kubernetes/client-node";
-import { execa } from "execa";
-import { startVitest } from "vitest/node";
-import { ConfigError, HelpRequested, parseArgs, serializeConfigForChild, type RunConfig } from "../helpers/config.ts";
-import { loadProfile, ProfileError } from "../helpers/profile.ts";
+import type * as k8s from "@kubernetes/client-node";
+import { ConfigError, ENV_PREFIX, HelpRequested, parseArgs, serializeConfigForChild, type RunConfig } from "../helpers/config.ts";
+import { loadProfile, ProfileError, type Profile } from "../helpers/profile.ts";
+import { MAX_TIMEOUT_MS } from "../helpers/profile-schema.ts";
 import { progress } from "../helpers/progress.ts";
+import { redactSecrets } from "../helpers/redact.ts";
 
+// The heavy modules (client-node, vitest, execa: seconds of start-up together) are imported where
+// they are first needed, so bad input is reported at once.
+
+const PREFLIGHT_TIMEOUT_ENV = `${ENV_PREFIX}PREFLIGHT_TIMEOUT_MS`;
+
+/** One line on stderr (credentials redacted), exit 2. */
 function usageError(message: string): never {
-  process.stderr.write(`metallb-conformance: ${message}\n`);
+  const line = redactSecrets(message)
+    .replace(/\s*\n\s*/g, " ")
+    .trim();
+  process.stderr.write(`metallb-conformance: ${line}\n`);
   process.exit(2);
 }
 
-function validate(argv: string[]): RunConfig {
+function validate(argv: string[]): { config: RunConfig; profile: Profile } {
   let config: RunConfig;
   try {
     config = parseArgs(argv, process.env);
@@ -29,43 +38,92 @@ function validate(argv: string[]): RunConfig {
     throw error;
   }
   try {
-    loadProfile(config.profile);
+    return { config, profile: loadProfile(config.profile) };
   } catch (error) {
     if (error instanceof ProfileError) usageError(`invalid profile ${config.profile}: ${error.issues.join("; ")}`);
     usageError(`cannot read profile ${config.profile}: ${(error as Error).message}`);
   }
-  if (config.target === "kubeconfig") describeTarget(config);
-  return config;
 }
 
-/** Says which cluster a kubeconfig run will touch, before touching it (never credentials). */
-function describeTarget(config: RunConfig): void {
-  if (!config.kubeconfig || !existsSync(config.kubeconfig))
-    usageError(`kubeconfig not found: ${config.kubeconfig ?? "(none)"} (set --kubeconfig or KUBECONFIG)`);
-  const kc = new k8s.KubeConfig();
+/** Per-request deadline of the preflight (a blackholed API server address would hang);
+ * undefined: the preflight's default. */
+function preflightTimeoutMs(): number | undefined {
+  const raw = process.env[PREFLIGHT_TIMEOUT_ENV];
+  if (!raw) return undefined;
+  const ms = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!(ms > 0 && ms <= MAX_TIMEOUT_MS))
+    usageError(
+      new ConfigError("preflight timeout", raw, "a positive whole number of milliseconds", PREFLIGHT_TIMEOUT_ENV).message,
+    );
+  return ms;
+}
+
+const names = (items: readonly { name: string }[]) => items.map((i) => i.name).join(", ") || "none";
+
+/** The kubeconfig and context a kubeconfig run will use, checked before anything is contacted. */
+async function loadTarget(config: RunConfig): Promise<k8s.KubeConfig> {
+  const path = config.kubeconfig;
+  if (!path || !existsSync(path)) usageError(`kubeconfig not found: ${path ?? "(none)"} (set --kubeconfig or KUBECONFIG)`);
+  const { KubeConfig } = await import("@kubernetes/client-node");
+  const kc = new KubeConfig();
   try {
-    kc.loadFromFile(config.kubeconfig);
+    kc.loadFromFile(path);
   } catch (error) {
-    usageError(`kubeconfig ${config.kubeconfig} is not readable: ${(error as Error).message.split("\n")[0]}`);
+    const reason = error instanceof TypeError ? "empty, or not a YAML mapping" : (error as Error).message.split("\n")[0];
+    usageError(`kubeconfig ${path} is not readable: ${reason}`);
   }
+  const contexts = `contexts: ${names(kc.getContexts())}`;
   if (config.context) {
-    if (!kc.getContextObject(config.context))
-      usageError(
-        `context "${config.context}" not in ${config.kubeconfig} (contexts: ${kc
-          .getContexts()
-          .map((c) => c.name)
-          .join(", ")})`,
-      );
+    if (!kc.getContextObject(config.context)) usageError(`context "${config.context}" not in ${path} (${contexts})`);
     kc.setCurrentContext(config.context);
   }
-  const cluster = kc.getCurrentCluster();
-  progress(
-    "target",
-    `kubeconfig ${config.kubeconfig}, context ${kc.getCurrentContext()}, server ${cluster?.server ?? "?"}, mode ${config.mode}`,
-  );
+  const current = kc.getCurrentContext();
+  if (!current) usageError(`kubeconfig ${path} has no current-context (${contexts}): pass --context NAME`);
+  const context = kc.getContextObject(current);
+  if (!context)
+    usageError(`current-context "${current}" of ${path} is not one of its contexts (${contexts}): pass --context NAME`);
+  if (!kc.getCurrentCluster())
+    usageError(
+      `context "${current}" of ${path} names cluster "${context.cluster}", which the file does not define (clusters: ${names(kc.getClusters())})`,
+    );
+  if (context.user && !kc.getCurrentUser())
+    usageError(
+      `context "${current}" of ${path} names user "${context.user}", which the file does not define (users: ${names(kc.getUsers())})`,
+    );
+  return kc;
+}
+
+/** Contacts the API server (version, credentials, RBAC) before vitest starts; says which
+ * cluster the run touches (never credentials). */
+async function checkTarget(config: RunConfig, profile: Profile): Promise<void> {
+  const requestTimeoutMs = preflightTimeoutMs();
+  const kc = await loadTarget(config);
+  const { preflight, PreflightError, targetOf } = await import("../helpers/preflight.ts");
+  const target = targetOf(kc);
+  try {
+    const result = await preflight(kc, {
+      metallbNamespace: profile.metallb.namespace,
+      // the run's namespace, as suites/setup/global-e2e.ts names it
+      runNamespace: `metallb-conformance-${config.runId}`,
+      segmentProbe: profile.segmentProbe !== undefined,
+      requestTimeoutMs,
+    });
+    progress(
+      "target",
+      `kubeconfig ${config.kubeconfig}, context ${target.context}, user ${target.user}, server ${target.server} (${result.serverVersion}), mode ${config.mode}`,
+    );
+    progress(
+      "preflight",
+      `${result.permissionsChecked} permissions granted${result.metallbNamespace ? ` (MetalLB in ${result.metallbNamespace})` : ""}, ${result.durationMs} ms`,
+    );
+  } catch (error) {
+    if (error instanceof PreflightError) usageError(error.message);
+    usageError(`preflight of ${target.server} (context ${target.context}) failed: ${(error as Error).message}`);
+  }
 }
 
 async function prepareEphemeral(): Promise<void> {
+  const { execa } = await import("execa");
   for (const [step, script] of [
     ["host bootstrap", "scripts/host-bootstrap.sh"],
     ["images", "images/build.sh"],
@@ -79,9 +137,11 @@ async function prepareEphemeral(): Promise<void> {
   }
 }
 
-const config = validate(process.argv.slice(2));
+const { config, profile } = validate(process.argv.slice(2));
+if (config.target === "kubeconfig") await checkTarget(config, profile);
 if (config.target === "k3s") await prepareEphemeral();
 Object.assign(process.env, serializeConfigForChild(config));
+const { startVitest } = await import("vitest/node");
 const vitest = await startVitest("test", ["suites/ac"], { project: ["e2e"], watch: false, run: true });
 await vitest.close();
 const verdictPath = join(config.reportsDir, "verdict.json");

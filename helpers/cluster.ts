@@ -161,19 +161,29 @@ export async function startEphemeralCluster(options: EphemeralClusterOptions): P
  * Safety rule: traffic from the cluster stays on the suite's own network. A packet a node or pod
  * would send out of eth0 to an address outside the subnet (a ClusterIP kube-proxy has not
  * programmed yet falls through to the default route, for instance) is rejected in the node.
- * Pod-to-pod traffic leaves through flannel.1 and Services are DNATed before this filter.
+ * Pod-to-pod traffic leaves through flannel.1 and Services are DNATed before these filters.
+ * LOCAL_OUT chains all see the output device chosen before kube-proxy's DNAT (the kernel passes it
+ * once per hook), so filter OUTPUT skips DNATed connections — a hostNetwork client of a Service
+ * would otherwise be rejected — and mangle POSTROUTING, where the device is final, drops any of
+ * those that would still leave the subnet.
  */
+export const EGRESS_GUARD_COMMENT = "metallb-conformance: stay on the suite network";
+
+export function egressGuardRules(subnet: string): string[][] {
+  const leaving = ["-o", "eth0", "!", "-d", subnet, "-m", "conntrack", "--ctstate", "NEW"];
+  const tag = ["-m", "comment", "--comment", EGRESS_GUARD_COMMENT];
+  return [
+    ["-t", "filter", "-I", "FORWARD", "1", ...leaving, ...tag, "-j", "REJECT"],
+    ["-t", "filter", "-I", "OUTPUT", "1", ...leaving, "-m", "conntrack", "!", "--ctstate", "DNAT", ...tag, "-j", "REJECT"],
+    ["-t", "mangle", "-I", "POSTROUTING", "1", ...leaving, ...tag, "-j", "DROP"],
+  ];
+}
+
 export async function confineEgress(node: Executor, subnet: string): Promise<void> {
-  for (const chain of ["OUTPUT", "FORWARD"]) {
-    // prettier-ignore
-    const r = await node.exec([
-      "iptables", "-I", chain, "1", "-o", "eth0", "!", "-d", subnet,
-      "-m", "conntrack", "--ctstate", "NEW",
-      "-m", "comment", "--comment", "metallb-conformance: stay on the suite network",
-      "-j", "REJECT",
-    ]);
+  for (const rule of egressGuardRules(subnet)) {
+    const r = await node.exec(["iptables", ...rule]);
     if (r.exitCode !== 0)
-      throw new Error(`confine egress of ${node.description} (${chain}): ${r.stderr.trim() || `exit ${r.exitCode}`}`);
+      throw new Error(`confine egress of ${node.description} (${rule.slice(0, 4).join(" ")}): ${r.stderr.trim() || `exit ${r.exitCode}`}`);
   }
 }
 

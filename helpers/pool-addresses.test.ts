@@ -15,4 +15,12 @@ describe("pickFreeUnreservedAddress", () => {
     const all = Array.from({ length: 21 }, (_, i) => `192.168.2.${100 + i}`);
     expect(() => pickFreeUnreservedAddress(homelab, all)).toThrow(/no free unreserved address/);
   });
+  it("spreads runs over the free addresses by seed, never onto a reserved or taken one", () => {
+    const taken = ["192.168.2.105"];
+    const picks = new Set(["r1", "r2", "r3", "r4", "r5", "r6"].map((seed) => pickFreeUnreservedAddress(homelab, taken, seed)));
+    expect(picks.size).toBeGreaterThan(1);
+    expect([...picks]).not.toContain("192.168.2.100");
+    expect([...picks]).not.toContain("192.168.2.105");
+    expect(pickFreeUnreservedAddress(homelab, taken, "r1")).toBe(pickFreeUnreservedAddress(homelab, taken, "r1"));
+  });
 });

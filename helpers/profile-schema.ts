@@ -115,6 +115,12 @@ export const ProfileSchema = strict({
     ).default([]),
   }),
   l2Advertisement: strict({ name: objectName("an L2Advertisement name") }),
+  // "Another device on the segment" on a live cluster: a hostNetwork pod of this image (arping,
+  // curl, ip) on a node other than the announcing one. Absent: those checks are "not verifiable".
+  segmentProbe: strict({
+    image: text("an image reference with arping, curl and ip, like localhost/metallb-conformance/probe:bookworm-1"),
+    node: objectName("a node name").optional(),
+  }).optional(),
   timeouts: strict(Object.fromEntries(TIMEOUT_KEYS.map((key) => [key, milliseconds])) as Record<TimeoutKey, typeof milliseconds>),
 });
 

@@ -22,7 +22,9 @@ function nginxContainer(image: string): k8s.V1Container {
 }
 
 export async function createRunNamespace(kube: KubeClients, name: string, runId: string): Promise<k8s.V1Namespace> {
-  return kube.core.createNamespace({ body: { metadata: { name, labels: runLabelsK8s(runId) } } });
+  // The live target's segment probe is a hostNetwork pod: allowed in this namespace only.
+  const labels = { ...runLabelsK8s(runId), "pod-security.kubernetes.io/enforce": "privileged" };
+  return kube.core.createNamespace({ body: { metadata: { name, labels } } });
 }
 
 export interface WebDaemonSetOptions {

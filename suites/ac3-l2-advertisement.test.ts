@@ -3,8 +3,6 @@
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { arpWhoHas } from "../helpers/arp.ts";
 import { deploymentAvailable, serviceHasIngressIP } from "../helpers/conditions.ts";
-import { containerMac } from "../helpers/docker.ts";
-import { containerExecutor } from "../helpers/exec.ts";
 import { kubeClients, type KubeClients } from "../helpers/kube.ts";
 import {
   advertisementSelectsPool,
@@ -18,6 +16,7 @@ import {
 import { findSamples } from "../helpers/metrics.ts";
 import { loadBalancerAddressesInUse, pickFreeUnreservedAddress } from "../helpers/pool-addresses.ts";
 import { assertAddressAllowed } from "../helpers/profile.ts";
+import { segmentProbeFor } from "../helpers/segment-probe.ts";
 import { done, errorMessage, notYet, waitFor } from "../helpers/wait.ts";
 import { createLoadBalancerService, createNginxDeployment } from "../helpers/workloads.ts";
 import { Given, NOT_ON_SEGMENT } from "./support/given.ts";
@@ -44,7 +43,7 @@ beforeAll(async () => {
     // On a live cluster the test Service asks for a free, unreserved address (never Traefik's).
     const requestedIP = run.ephemeral
       ? undefined
-      : pickFreeUnreservedAddress(profile, await loadBalancerAddressesInUse(kube, profile));
+      : pickFreeUnreservedAddress(profile, await loadBalancerAddressesInUse(kube, profile), run.runId);
     await createLoadBalancerService(kube, { ...service, runId: run.runId, selector: service.name, requestedIP });
     await waitFor(`backend ${service.name} Available`, deploymentAvailable(kube, namespace, service.name), {
       timeoutMs: timeouts.httpReadyMs,
@@ -95,21 +94,28 @@ describe(`AC3: an L2Advertisement announces pool ${poolName} over ARP`, () => {
 
   it("answers an ARP request for the IP from another device on the segment with the announcing node's MAC", async ({ skip }) => {
     given.require();
-    if (!run.ephemeral) skip(NOT_ON_SEGMENT);
+    const segment = segmentProbeFor(kube, run);
+    if (!segment) skip(NOT_ON_SEGMENT);
     const address = assertAddressAllowed(profile, requireIP(), { purpose: "ARP request", within: "pool" });
     expect(announcingNode, "AC3: no announcing node known (ServiceL2Status check failed)").toBeDefined();
-    const { cluster, probe } = run.ephemeral!;
-    const node = cluster.nodes.find((n) => n.name === announcingNode)!;
-    const expectedMac = await containerMac(node.containerId, cluster.network.name);
+    const { host, expectedMac } = await Promise.all([
+      segment!.hostOtherThan(announcingNode!),
+      segment!.nodeMac(announcingNode!),
+    ]).then(
+      ([host, expectedMac]) => ({ host, expectedMac }),
+      (error: unknown) => {
+        throw new Error(`AC3: cannot place a probe on the segment to ARP for ${address}: ${errorMessage(error)}`);
+      },
+    );
     const macs = await waitFor(
-      `ARP reply for ${address}`,
+      `ARP reply for ${address} at ${host.description}`,
       async () => {
-        const replies = await arpWhoHas(containerExecutor(probe.containerId, "probe"), address, { timeoutS: 2 });
+        const replies = await arpWhoHas(host.executor, address, { iface: host.iface, timeoutS: 2 });
         return replies.length > 0 ? done(replies) : notYet("no ARP reply");
       },
       { timeoutMs: timeouts.arpMs },
     ).catch((error: unknown) => {
-      throw new Error(`AC3: nobody answers ARP for ${address} on the segment: ${errorMessage(error)}`);
+      throw new Error(`AC3: nobody answers ARP for ${address} on the segment (${host.description}): ${errorMessage(error)}`);
     });
     expect(macs, `AC3: ARP for ${address} answered by ${macs.join(", ")}, expected ${announcingNode}'s ${expectedMac}`).toEqual([
       expectedMac,

@@ -2,16 +2,17 @@
 // Then it receives an external IP from the pool and the IP answers HTTP from other devices.
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { deploymentAvailable, resourceDeleted, serviceHasIngressIP } from "../helpers/conditions.ts";
-import { containerExecutor } from "../helpers/exec.ts";
 import { httpGet } from "../helpers/http.ts";
 import { contains } from "../helpers/ip-range.ts";
 import { kubeClients, type KubeClients } from "../helpers/kube.ts";
+import { serviceL2Status } from "../helpers/metallb.ts";
 import { loadBalancerAddressesInUse, pickFreeUnreservedAddress } from "../helpers/pool-addresses.ts";
 import { assertAddressAllowed, poolRanges } from "../helpers/profile.ts";
+import { segmentProbeFor } from "../helpers/segment-probe.ts";
 import { done, errorMessage, notYet, waitFor } from "../helpers/wait.ts";
 import { createLoadBalancerService, createNginxDeployment } from "../helpers/workloads.ts";
 import { Given, NOT_ON_SEGMENT } from "./support/given.ts";
-import { poolAdvertised } from "./support/metallb-state.ts";
+import { metallbNamespace, poolAdvertised } from "./support/metallb-state.ts";
 
 const run = inject("run");
 const { profile, timeouts, testNamespace: namespace } = run;
@@ -47,7 +48,7 @@ describe(`AC4: a LoadBalancer Service gets an IP from pool ${profile.pool.name} 
     // On a live cluster the test Service asks for a free, unreserved address (never Traefik's).
     const requestedIP = run.ephemeral
       ? undefined
-      : pickFreeUnreservedAddress(profile, await loadBalancerAddressesInUse(kube, profile));
+      : pickFreeUnreservedAddress(profile, await loadBalancerAddressesInUse(kube, profile), run.runId);
     await createLoadBalancerService(kube, { namespace, name: backend, runId: run.runId, selector: backend, requestedIP });
     ip = await waitFor(`external IP of Service ${namespace}/${backend}`, serviceHasIngressIP(kube, namespace, backend), {
       timeoutMs: timeouts.loadBalancerIpMs,
@@ -79,13 +80,18 @@ describe(`AC4: a LoadBalancer Service gets an IP from pool ${profile.pool.name} 
 
   it("answers the same from another device on the segment (probe host)", async ({ skip }) => {
     given.require();
-    if (!run.ephemeral) skip(NOT_ON_SEGMENT);
+    const segment = segmentProbeFor(kube, run);
+    if (!segment) skip(NOT_ON_SEGMENT);
     const address = requireIP();
-    const probe = containerExecutor(run.ephemeral!.probe.containerId, "probe");
-    const r = await probe.exec(["curl", "-sS", "--max-time", "5", "-w", "\n%{http_code}", `http://${address}/`]);
+    const metallbNs = await metallbNamespace(kube, run);
+    const announcing = metallbNs ? await serviceL2Status(kube, metallbNs, { namespace, name: backend }) : undefined;
+    const host = await segment!.hostOtherThan((announcing?.status?.node as string | undefined) ?? "").catch((error: unknown) => {
+      throw new Error(`AC4: cannot place a probe on the segment: ${errorMessage(error)}`);
+    });
+    const r = await host.executor.exec(["curl", "-sS", "--max-time", "5", "-w", "\n%{http_code}", `http://${address}/`]);
     const status = r.stdout.trim().split("\n").pop();
-    expect(status, `AC4: http://${address}/ from the probe host: ${r.stderr.trim() || `HTTP ${status}`}`).toBe("200");
-    expect(r.stdout, `AC4: http://${address}/ from the probe host did not serve the nginx welcome page`).toContain(WELCOME);
+    expect(status, `AC4: http://${address}/ from ${host.description}: ${r.stderr.trim() || `HTTP ${status}`}`).toBe("200");
+    expect(r.stdout, `AC4: http://${address}/ from ${host.description} did not serve the nginx welcome page`).toContain(WELCOME);
   });
 
   it("returns the IP to the pool when the Service is deleted: a new Service asking for it gets it", async () => {

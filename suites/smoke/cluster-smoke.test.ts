@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { daemonSetReady, deleteNamespace, deploymentAvailable } from "../../helpers/conditions.ts";
 import { containerExecutor, podExecutor } from "../../helpers/exec.ts";
 import { kubeClients, nodeIsReady, type KubeClients } from "../../helpers/kube.ts";
+import { EGRESS_GUARD_COMMENT } from "../../helpers/cluster.ts";
 import { EPHEMERAL_METALLB_NAMESPACE } from "../../helpers/metallb-setup.ts";
 import { done, notYet, waitFor } from "../../helpers/wait.ts";
 import { createClusterIPService, createRunNamespace, createWebDaemonSet } from "../../helpers/workloads.ts";
@@ -41,13 +42,17 @@ describe("smoke: ephemeral 3-node k3s", () => {
   });
 
   it("confines every node's egress to the suite's own network", async () => {
+    const subnet = cluster.network.subnet.replace(/\./g, "\\.");
     for (const node of cluster.nodes) {
-      const rules = await containerExecutor(node.containerId, `node ${node.name}`).exec(["iptables", "-S"]);
-      for (const chain of ["OUTPUT", "FORWARD"]) {
-        expect(rules.stdout, `${node.name}: no egress guard in ${chain}`).toMatch(
-          new RegExp(
-            `-A ${chain} ! -d ${cluster.network.subnet.replace(/\./g, "\\.")} -o eth0 .*stay on the suite network.* -j REJECT`,
-          ),
+      const exec = containerExecutor(node.containerId, `node ${node.name}`);
+      const rules = (await exec.exec(["iptables", "-S"])).stdout + (await exec.exec(["iptables", "-t", "mangle", "-S"])).stdout;
+      for (const [chain, target] of [
+        ["FORWARD", "REJECT"],
+        ["OUTPUT", "REJECT"],
+        ["POSTROUTING", "DROP"],
+      ]) {
+        expect(rules, `${node.name}: no egress guard in ${chain}`).toMatch(
+          new RegExp(`-A ${chain} ! -d ${subnet} -o eth0 .*${EGRESS_GUARD_COMMENT}.* -j ${target}`),
         );
       }
     }

@@ -26,4 +26,4 @@ export class Given {
 
 /** Why an "another device on the segment" check cannot run: never reported as passed. */
 export const NOT_ON_SEGMENT =
-  "not verifiable here: no probe host on the cluster's L2 segment for this target (the ephemeral target has one)";
+  "not verifiable here: the profile names no segmentProbe image, so no host on the cluster's L2 segment can send the probe";

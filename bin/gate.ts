@@ -1,0 +1,229 @@
+// `npm run gate -- --kubeconfig PATH [options]`: the Traefik merge gate (issue 6). Reads the
+// cluster's Services (read only) and the latest verdict, prints what it checked.
+// Exit 0: open (Traefik's PRs may merge); 1: closed (one `gate: ...` line per reason);
+// 2: bad input or the cluster could not be read (one line, no stack trace).
+import { appendFileSync, existsSync, readFileSync } from "node:fs";
+import * as k8s from "@kubernetes/client-node";
+import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { DEFAULT_PROFILE } from "../helpers/config.ts";
+import {
+  DEFAULT_MAX_AGE_HOURS,
+  evaluateGate,
+  GateInputError,
+  parseVerdictDocument,
+  reservationFor,
+  serviceName,
+} from "../helpers/gate.ts";
+import type { GateResult } from "../helpers/gate.ts";
+import { kubeClients } from "../helpers/kube.ts";
+import { loadProfile, ProfileError, type Profile } from "../helpers/profile.ts";
+import { redactSecrets } from "../helpers/redact.ts";
+import type { Verdict } from "../helpers/verdict.ts";
+
+const API_DEADLINE_MS = 20_000;
+
+interface Options {
+  kubeconfig: string;
+  context?: string;
+  profile: string;
+  verdict: string;
+  maxAgeHours: number;
+}
+
+function say(line: string): void {
+  process.stdout.write(`${redactSecrets(line)}\n`);
+}
+
+function badInput(message: string): never {
+  process.stderr.write(`gate: ${redactSecrets(message.split("\n", 1)[0] ?? message)}\n`);
+  process.exit(2);
+}
+
+function firstLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split("\n", 1)[0] ?? text;
+}
+
+function hours(value: string): number {
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value.trim()) || !(n > 0)) throw new InvalidArgumentError("expected a positive number of hours");
+  return n;
+}
+
+function parseOptions(argv: readonly string[]): Options {
+  const program = new Command("gate")
+    .description("Traefik merge gate: MetalLB conformance green and the reserved address free or Traefik's")
+    .requiredOption("--kubeconfig <path>", "the cluster to read (read only)")
+    .option("--context <name>", "kubeconfig context (default: the current one)")
+    .option("--profile <path>", "expected facts, with pool.reserved's traefik entry", DEFAULT_PROFILE)
+    .option("--verdict <path>", "the latest conformance verdict", "reports/verdict.json")
+    .option("--max-age-hours <hours>", "oldest verdict accepted", hours, DEFAULT_MAX_AGE_HOURS)
+    .exitOverride()
+    .configureOutput({ writeErr: () => {} });
+  try {
+    program.parse(argv, { from: "user" });
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    if (error.exitCode === 0) process.exit(0); // --help
+    badInput(error.message.replace(/^error: /, ""));
+  }
+  return program.opts<Options>();
+}
+
+/** The profile, refused here (exit 2) when it reserves no address for Traefik. */
+function readProfile(path: string): Profile {
+  try {
+    const profile = loadProfile(path);
+    reservationFor(profile);
+    return profile;
+  } catch (error) {
+    if (error instanceof ProfileError) badInput(`invalid profile ${path}: ${error.issues.join("; ")}`);
+    if (error instanceof GateInputError) badInput(error.message);
+    throw error;
+  }
+}
+
+/** undefined when there is no verdict file: the gate is closed, not misused. */
+function readVerdict(path: string): Verdict | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    if ((error as { code?: string }).code === "ENOENT") return undefined;
+    badInput(`verdict ${path}: cannot read it (${firstLine(error)}), expected a readable verdict.json`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    badInput(`verdict ${path}: not JSON (${firstLine(error)}), expected the verdict.json of a conformance run`);
+  }
+  try {
+    return parseVerdictDocument(data, path);
+  } catch (error) {
+    if (error instanceof GateInputError) badInput(error.message);
+    throw error;
+  }
+}
+
+interface Cluster {
+  readonly server: string;
+  readonly context: string;
+  readonly services: k8s.V1Service[];
+}
+
+/** Checks the kubeconfig and context before any request, then lists every Service (read only). */
+async function readCluster(path: string, context: string | undefined): Promise<Cluster> {
+  if (!existsSync(path)) badInput(`kubeconfig not found: ${path} (--kubeconfig), expected a kubeconfig file`);
+  const kc = new k8s.KubeConfig();
+  try {
+    kc.loadFromFile(path);
+  } catch (error) {
+    badInput(`kubeconfig ${path} is not readable: ${firstLine(error)}`);
+  }
+  if (context !== undefined && !kc.getContextObject(context)) {
+    const known = kc.getContexts().map((c) => c.name);
+    badInput(`context "${context}" not in ${path} (--context), expected one of: ${known.join(", ") || "none"}`);
+  }
+  if (context !== undefined) kc.setCurrentContext(context);
+  const current = kc.getCurrentContext();
+  const server = kc.getCurrentCluster()?.server;
+  if (!server) badInput(`kubeconfig ${path}: context "${current}" names no cluster with a server, expected one`);
+  const kube = kubeClients({ path, context });
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${API_DEADLINE_MS / 1000} s`)), API_DEADLINE_MS);
+  });
+  try {
+    const list = await Promise.race([kube.core.listServiceForAllNamespaces(), deadline]);
+    return { server, context: current, services: list.items };
+  } catch (error) {
+    badInput(apiFailure(error, server, current));
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** One line for why the Services could not be listed; never the request's credentials. */
+function apiFailure(error: unknown, server: string, context: string): string {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === "number") {
+    const message = statusMessage((error as { body?: unknown }).body);
+    if (code === 401) {
+      return `API server ${server} refused the credentials of context "${context}" (HTTP 401 Unauthorized), expected a valid kubeconfig user`;
+    }
+    if (code === 403) {
+      return `context "${context}" may not list Services in all namespaces at ${server} (HTTP 403 Forbidden: ${message}), expected read access to Services cluster-wide`;
+    }
+    return `API server ${server} answered HTTP ${code} listing Services (${message.slice(0, 200)}), expected 200`;
+  }
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  const message = cause?.message ?? firstLine(error);
+  const why = cause?.code && !message.includes(cause.code) ? `${message} (${cause.code})` : message;
+  return `API server ${server} (context "${context}") not reachable: ${why}, expected a reachable cluster that this kubeconfig trusts`;
+}
+
+/** The `message` of the Kubernetes Status an error answer carries (its body is text). */
+function statusMessage(body: unknown): string {
+  if (typeof body !== "string") return "";
+  try {
+    return String((JSON.parse(body) as { message?: unknown }).message ?? body);
+  } catch {
+    return body.split("\n", 1)[0] ?? "";
+  }
+}
+
+function table(rows: readonly (readonly string[])[]): string[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
+  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  "));
+}
+
+function report(result: GateResult, o: Options, profile: Profile, cluster: Cluster): void {
+  const { address, purpose, owner } = result.reservation;
+  const loadBalancers = cluster.services.filter((s) => s.spec?.type === "LoadBalancer").length;
+  say(
+    `gate: profile ${profile.name} (${o.profile}): ${address} reserved for ${purpose}, owner ${owner ? serviceName(owner) : "none"}`,
+  );
+  say(
+    `gate: cluster ${cluster.server} (context ${cluster.context}): ${cluster.services.length} Services, ${loadBalancers} of type LoadBalancer`,
+  );
+  say(`gate: verdict ${o.verdict}`);
+  const rows = [["", "CHECK", "SEEN"], ...result.checks.map((c) => [c.ok ? "ok" : "FAIL", c.name, c.detail])];
+  for (const line of table(rows)) say(`  ${line}`);
+  say(result.open ? `gate: OPEN: Traefik's PRs may merge` : `gate: CLOSED (${result.reasons.length} reason(s)):`);
+  for (const reason of result.reasons) say(reason);
+}
+
+/** In GitHub Actions: each reason as an error annotation on the check, the table as the step summary. */
+function reportToGitHub(result: GateResult, env: NodeJS.ProcessEnv): void {
+  if (env.GITHUB_ACTIONS === "true") {
+    for (const reason of result.reasons) say(`::error title=traefik gate::${reason.replace(/%/g, "%25")}`);
+  }
+  if (!env.GITHUB_STEP_SUMMARY) return;
+  const lines = [
+    `## ${result.open ? "✅ Traefik gate: open" : "❌ Traefik gate: closed"}`,
+    "",
+    "| | check | seen |",
+    "| --- | --- | --- |",
+    ...result.checks.map((c) => `| ${c.ok ? "✅" : "❌"} | ${c.name} | ${c.detail.replace(/\|/g, "\\|")} |`),
+    ...(result.reasons.length > 0 ? ["", ...result.reasons.map((r) => `- ${r}`)] : []),
+    "",
+  ];
+  appendFileSync(env.GITHUB_STEP_SUMMARY, redactSecrets(lines.join("\n")));
+}
+
+const options = parseOptions(process.argv.slice(2));
+const profile = readProfile(options.profile);
+const verdict = readVerdict(options.verdict);
+const cluster = await readCluster(options.kubeconfig, options.context);
+const result = evaluateGate({
+  profile,
+  services: cluster.services,
+  verdict,
+  verdictSource: options.verdict,
+  now: new Date(),
+  maxAgeHours: options.maxAgeHours,
+});
+report(result, options, profile, cluster);
+reportToGitHub(result, process.env);
+process.exit(result.open ? 0 : 1);
