@@ -7,7 +7,6 @@ import { deleteNamespace } from "../helpers/conditions.ts";
 import type { CleanupOrder } from "../helpers/detached-cleanup.ts";
 import { kubeClients } from "../helpers/kube.ts";
 
-
 const order = JSON.parse(process.env.METALLB_CONFORMANCE_CLEANUP ?? "{}") as CleanupOrder;
 if (!order.runId) {
   process.stderr.write("cleanup-run: METALLB_CONFORMANCE_CLEANUP must name a runId\n");

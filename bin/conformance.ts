@@ -10,6 +10,7 @@ import { loadProfile, ProfileError, type Profile } from "../helpers/profile.ts";
 import { MAX_TIMEOUT_MS } from "../helpers/profile-schema.ts";
 import { progress } from "../helpers/progress.ts";
 import { redactSecrets } from "../helpers/redact.ts";
+import { runNamespaceName } from "../helpers/run-context.ts";
 
 // The heavy modules (client-node, vitest, execa: seconds of start-up together) are imported where
 // they are first needed, so bad input is reported at once.
@@ -104,7 +105,7 @@ async function checkTarget(config: RunConfig, profile: Profile): Promise<void> {
     const result = await preflight(kc, {
       metallbNamespace: profile.metallb.namespace,
       // the run's namespace, as suites/setup/global-e2e.ts names it
-      runNamespace: `metallb-conformance-${config.runId}`,
+      runNamespace: runNamespaceName(config.runId),
       segmentProbe: profile.segmentProbe !== undefined,
       requestTimeoutMs,
     });

@@ -15,12 +15,12 @@ import {
   serviceName,
 } from "../helpers/gate.ts";
 import type { GateResult } from "../helpers/gate.ts";
-import { kubeClients } from "../helpers/kube.ts";
+import { DEFAULT_REQUEST_TIMEOUT_MS, describeRequestFailure, targetOf, withDeadline } from "../helpers/preflight.ts";
 import { loadProfile, ProfileError, type Profile } from "../helpers/profile.ts";
 import { redactSecrets } from "../helpers/redact.ts";
 import type { Verdict } from "../helpers/verdict.ts";
 
-const API_DEADLINE_MS = 20_000;
+const API_DEADLINE_MS = DEFAULT_REQUEST_TIMEOUT_MS;
 
 interface Options {
   kubeconfig: string;
@@ -129,47 +129,13 @@ async function readCluster(path: string, context: string | undefined): Promise<C
   const current = kc.getCurrentContext();
   const server = kc.getCurrentCluster()?.server;
   if (!server) badInput(`kubeconfig ${path}: context "${current}" names no cluster with a server, expected one`);
-  const kube = kubeClients({ path, context });
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${API_DEADLINE_MS / 1000} s`)), API_DEADLINE_MS);
-  });
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const request = "list services in all namespaces";
   try {
-    const list = await Promise.race([kube.core.listServiceForAllNamespaces(), deadline]);
+    const list = await withDeadline(request, API_DEADLINE_MS, (options) => core.listServiceForAllNamespaces({}, options));
     return { server, context: current, services: list.items };
   } catch (error) {
-    badInput(apiFailure(error, server, current));
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** One line for why the Services could not be listed; never the request's credentials. */
-function apiFailure(error: unknown, server: string, context: string): string {
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === "number") {
-    const message = statusMessage((error as { body?: unknown }).body);
-    if (code === 401) {
-      return `API server ${server} refused the credentials of context "${context}" (HTTP 401 Unauthorized), expected a valid kubeconfig user`;
-    }
-    if (code === 403) {
-      return `context "${context}" may not list Services in all namespaces at ${server} (HTTP 403 Forbidden: ${message}), expected read access to Services cluster-wide`;
-    }
-    return `API server ${server} answered HTTP ${code} listing Services (${message.slice(0, 200)}), expected 200`;
-  }
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  const message = cause?.message ?? firstLine(error);
-  const why = cause?.code && !message.includes(cause.code) ? `${message} (${cause.code})` : message;
-  return `API server ${server} (context "${context}") not reachable: ${why}, expected a reachable cluster that this kubeconfig trusts`;
-}
-
-/** The `message` of the Kubernetes Status an error answer carries (its body is text). */
-function statusMessage(body: unknown): string {
-  if (typeof body !== "string") return "";
-  try {
-    return String((JSON.parse(body) as { message?: unknown }).message ?? body);
-  } catch {
-    return body.split("\n", 1)[0] ?? "";
+    badInput(redactSecrets(describeRequestFailure(error, targetOf(kc), request)));
   }
 }
 

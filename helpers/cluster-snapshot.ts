@@ -68,7 +68,8 @@ export function diffSnapshots(before: Snapshot, after: Snapshot): SnapshotDiff {
   for (const [key, was] of before) {
     const now = after.get(key);
     if (!now) diff.removed.push(key);
-    else if (now.resourceVersion !== was.resourceVersion) (now.specHash === was.specHash ? diff.statusOnly : diff.changed).push(key);
+    else if (now.resourceVersion !== was.resourceVersion)
+      (now.specHash === was.specHash ? diff.statusOnly : diff.changed).push(key);
   }
   for (const key of after.keys()) if (!before.has(key)) diff.added.push(key);
   return diff;

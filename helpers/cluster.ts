@@ -183,7 +183,9 @@ export async function confineEgress(node: Executor, subnet: string): Promise<voi
   for (const rule of egressGuardRules(subnet)) {
     const r = await node.exec(["iptables", ...rule]);
     if (r.exitCode !== 0)
-      throw new Error(`confine egress of ${node.description} (${rule.slice(0, 4).join(" ")}): ${r.stderr.trim() || `exit ${r.exitCode}`}`);
+      throw new Error(
+        `confine egress of ${node.description} (${rule.slice(0, 4).join(" ")}): ${r.stderr.trim() || `exit ${r.exitCode}`}`,
+      );
   }
 }
 

@@ -29,9 +29,10 @@ export function decodeReleaseSecret(data: string): ReleasePayload {
   return JSON.parse(json) as ReleasePayload;
 }
 
-/** The latest revision of every Helm release of `chartName`, in any namespace. */
-export async function findReleasesOfChart(kube: KubeClients, chartName: string): Promise<ReleaseInfo[]> {
-  const { items } = await kube.core.listSecretForAllNamespaces({ labelSelector: "owner=helm" });
+/** The latest revision of every Helm release of `chartName` in `namespace` (read there only: a
+ * nightly identity should not need to list Secrets cluster-wide). */
+export async function findReleasesOfChart(kube: KubeClients, namespace: string, chartName: string): Promise<ReleaseInfo[]> {
+  const { items } = await kube.core.listNamespacedSecret({ namespace, labelSelector: "owner=helm" });
   const latest = new Map<string, ReleaseInfo>();
   for (const secret of items) {
     const data = secret.data?.release;

@@ -45,7 +45,7 @@ describe("VERIFY_ONLY_PERMISSIONS", () => {
         "cluster list nodes",
         "cluster create namespaces",
         "cluster delete namespaces",
-        "all-namespaces list secrets",
+        "metallb list secrets",
         "all-namespaces list deployments.apps",
         "all-namespaces list ipaddresspools.metallb.io",
         "metallb get pods/proxy",

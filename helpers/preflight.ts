@@ -72,7 +72,6 @@ export const VERIFY_ONLY_PERMISSIONS: readonly Permission[] = [
   },
   { verb: "list", resource: "deployments", group: APPS, scope: "all-namespaces", why: "finding MetalLB's controller" },
   { verb: "list", resource: "daemonsets", group: APPS, scope: "all-namespaces", why: "finding MetalLB's speaker" },
-  { verb: "list", resource: "secrets", group: "", scope: "all-namespaces", why: "AC1 Helm release (Helm keeps it in Secrets)" },
   { verb: "list", resource: "services", group: "", scope: "all-namespaces", why: "pool addresses in use; diagnostics" },
   {
     verb: "list",
@@ -89,6 +88,7 @@ export const VERIFY_ONLY_PERMISSIONS: readonly Permission[] = [
     scope: "all-namespaces",
     why: "AC3 announcing node; diagnostics",
   },
+  { verb: "list", resource: "secrets", group: "", scope: "metallb", why: "AC1 Helm release (Helm keeps it in Secrets)" },
   { verb: "get", resource: "deployments", group: APPS, scope: "metallb", why: "AC1 controller Available" },
   { verb: "get", resource: "daemonsets", group: APPS, scope: "metallb", why: "AC1 speaker DaemonSet status" },
   { verb: "list", resource: "pods", group: "", scope: "metallb", why: "AC1 speakers Ready; whose metrics to read" },
@@ -281,7 +281,11 @@ type RequestOptions = k8s.ConfigurationOptions;
 
 /** Runs `call` with an abort signal that fires after `timeoutMs`; also gives up then if the
  * call ignores it (an exec credential plugin, say). */
-async function withDeadline<T>(request: string, timeoutMs: number, call: (options: RequestOptions) => Promise<T>): Promise<T> {
+export async function withDeadline<T>(
+  request: string,
+  timeoutMs: number,
+  call: (options: RequestOptions) => Promise<T>,
+): Promise<T> {
   const controller = new AbortController();
   const expired = new DeadlineExceeded(request, timeoutMs);
   let timer: NodeJS.Timeout | undefined;

@@ -5,6 +5,11 @@ import type { EphemeralCluster } from "./cluster.ts";
 import type { Mode, Target } from "./config.ts";
 import type { Profile, Timeouts } from "./profile.ts";
 
+/** The per-run namespace of the suites' own objects on any target. */
+export function runNamespaceName(runId: string): string {
+  return `metallb-conformance-${runId}`;
+}
+
 export interface RunContext {
   target: Target;
   mode: Mode;

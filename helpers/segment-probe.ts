@@ -82,7 +82,8 @@ function hostNetworkProbe(kube: KubeClients, o: HostNetworkProbeOptions): Segmen
       const pods = await ensureProbePods(kube, o);
       const candidates = [...pods.keys()].filter((n) => n !== announcingNode);
       const node = candidates.includes(o.preferredNode ?? "") ? o.preferredNode! : candidates.sort()[0];
-      if (!node) throw new Error(`no node other than ${announcingNode} runs a probe pod (probe pods on: ${[...pods.keys()].join(", ")})`);
+      if (!node)
+        throw new Error(`no node other than ${announcingNode} runs a probe pod (probe pods on: ${[...pods.keys()].join(", ")})`);
       return onNode(node);
     },
     async nodeMac(node) {

@@ -48,12 +48,13 @@ describe(`AC1: MetalLB ${chart.version} is deployed by Helm; its controller and 
 
   it(`has Helm release "${release}" of chart ${chart.name} deployed at version ${chart.version}`, async () => {
     given.require();
-    const releases = await findReleasesOfChart(kube, chart.name);
+    expect(ns, "AC1: MetalLB is not installed").toBeDefined();
+    const releases = await findReleasesOfChart(kube, ns!, chart.name);
     const found = releases.find((r) => r.name === release && r.namespace === ns);
     const seen = releases.map((r) => `${r.namespace}/${r.name} ${r.chartVersion} (${r.status})`).join(", ") || "none";
     expect(
       found,
-      `AC1: no Helm release ${release} of chart ${chart.name} in ${ns}; releases of that chart: ${seen}`,
+      `AC1: no Helm release ${release} of chart ${chart.name} in ${ns}; releases of that chart there: ${seen}`,
     ).toBeDefined();
     expect(found!.status, `AC1: Helm release ${ns}/${release} is ${found!.status}, expected deployed`).toBe("deployed");
     expect(
@@ -66,9 +67,9 @@ describe(`AC1: MetalLB ${chart.version} is deployed by Helm; its controller and 
     const { images, cluster } = run.ephemeral;
     it("is idempotent: helm upgrade --install with the same values leaves it deployed at the same version", async () => {
       given.require();
-      const before = (await findReleasesOfChart(kube, chart.name)).find((r) => r.name === release && r.namespace === ns);
+      const before = (await findReleasesOfChart(kube, ns!, chart.name)).find((r) => r.name === release);
       await upgradeInstallMetallb(images, cluster.kubeconfigPath, setupFromProfile(profile, timeouts.metallbReadyMs));
-      const after = (await findReleasesOfChart(kube, chart.name)).find((r) => r.name === release && r.namespace === ns);
+      const after = (await findReleasesOfChart(kube, ns!, chart.name)).find((r) => r.name === release);
       expect(after?.status, "AC1: release not deployed after a repeated helm upgrade --install").toBe("deployed");
       expect(after?.chartVersion, "AC1: chart version changed on a repeated helm upgrade --install").toBe(chart.version);
       expect(after?.revision, "AC1: a repeated helm upgrade --install did not record a new revision").toBe(

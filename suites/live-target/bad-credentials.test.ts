@@ -168,7 +168,8 @@ describe("Live target: bad credentials stop the run before the suites, in one li
       const line = expectOneLine(r);
       expect(line).toMatch(/^metallb-conformance: RBAC: user no-permissions \(context bad-credentials\) may not: /);
       expect(line).toMatch(/may not: list nodes, create namespaces/);
-      expect(line).toMatch(/in all namespaces: list deployments\.apps, .*list secrets/);
+      expect(line).toMatch(/in all namespaces: list deployments\.apps, .*list services/);
+      expect(line, "Helm secrets are read in MetalLB's namespace only").not.toMatch(/in all namespaces:[^;]*list secrets/);
       expect(line).toMatch(/in the run's namespace metallb-conformance-\S+: create deployments\.apps/);
       expect(line).toMatch(/grant them \(see README "Nightly"\)$/);
       await annotate(line);

@@ -103,7 +103,9 @@ async function remainsOf(kube: KubeClients, runId: string, before: Snapshot): Pr
     ...(await kube.core.listServiceForAllNamespaces({ labelSelector })).items.map(
       (s) => `Service ${s.metadata?.namespace}/${s.metadata?.name}`,
     ),
-    ...(await kube.core.listPodForAllNamespaces({ labelSelector })).items.map((p) => `Pod ${p.metadata?.namespace}/${p.metadata?.name}`),
+    ...(await kube.core.listPodForAllNamespaces({ labelSelector })).items.map(
+      (p) => `Pod ${p.metadata?.namespace}/${p.metadata?.name}`,
+    ),
   ];
   const diff: SnapshotDiff = diffSnapshots(before, await snapshotProtectedObjects(kube, metallbNs!));
   return [...found, ...diff.added.map((k) => `${k} (new)`)];

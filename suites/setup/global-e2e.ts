@@ -16,7 +16,7 @@ import { installMetallbForProfile } from "../../helpers/metallb-setup.ts";
 import { probeAddressFor, startProbe } from "../../helpers/probe.ts";
 import { deriveEphemeralProfile, loadProfile } from "../../helpers/profile.ts";
 import { progress, timed } from "../../helpers/progress.ts";
-import { runState, type RunContext } from "../../helpers/run-context.ts";
+import { runNamespaceName, runState, type RunContext } from "../../helpers/run-context.ts";
 import { createRunNamespace } from "../../helpers/workloads.ts";
 import { spawnDetachedCleanup } from "../../helpers/detached-cleanup.ts";
 
@@ -34,7 +34,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   state.reportsDir = config.reportsDir;
   const homelab = loadProfile(config.profile);
   const timeouts = resolveTimeouts(homelab.timeouts, config.timeouts);
-  const testNamespace = `metallb-conformance-${config.runId}`;
+  const testNamespace = runNamespaceName(config.runId);
   const diagnosticsDir = join(config.reportsDir, "diagnostics");
   let context: RunContext | undefined;
 
