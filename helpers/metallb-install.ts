@@ -37,6 +37,22 @@ export async function helmUpgradeInstall(o: HelmInstallOptions): Promise<void> {
   }
 }
 
+/** `helm uninstall --wait` (the fault catalog's "MetalLB not installed"). */
+export async function helmUninstall(
+  o: Pick<HelmInstallOptions, "helm" | "kubeconfigPath" | "release" | "namespace" | "timeoutMs">,
+): Promise<void> {
+  progress("metallb", `helm uninstall ${o.release} in ${o.namespace}`);
+  // prettier-ignore
+  const result = await execa(
+    o.helm,
+    ["uninstall", o.release, "--namespace", o.namespace, "--wait", "--timeout", `${Math.ceil(o.timeoutMs / 1000)}s`],
+    { env: { KUBECONFIG: o.kubeconfigPath }, reject: false, all: true },
+  );
+  if (result.exitCode !== 0) {
+    throw new Error(`helm uninstall ${o.release} failed (exit ${result.exitCode}): ${lastLines(result.all ?? "", 5)}`);
+  }
+}
+
 export interface PoolSpec {
   namespace: string;
   poolName: string;

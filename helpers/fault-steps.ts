@@ -1,0 +1,150 @@
+// Applying a fault of the catalog to an ephemeral cluster, and undoing it: every object a step
+// touches is recorded first and put back afterwards (replaced, or re-created when the step deleted
+// it); objects a step created are deleted; an uninstalled MetalLB is installed again.
+import { PatchStrategy, type KubernetesObject } from "@kubernetes/client-node";
+import type { ImageManifest } from "./cache.ts";
+import type { EphemeralCluster } from "./cluster.ts";
+import { daemonSetReady, deleteNamespace, deploymentAvailable } from "./conditions.ts";
+import type { FaultStep } from "./fault-catalog.ts";
+import { helmUninstall } from "./metallb-install.ts";
+import { installMetallbForProfile, setupFromProfile } from "./metallb-setup.ts";
+import { isNotFound, type KubeClients } from "./kube.ts";
+import type { Profile } from "./profile.ts";
+import { waitFor } from "./wait.ts";
+
+const API_VERSION: Record<string, string> = {
+  Deployment: "apps/v1",
+  DaemonSet: "apps/v1",
+  IPAddressPool: "metallb.io/v1beta1",
+  L2Advertisement: "metallb.io/v1beta1",
+};
+
+export interface FaultEnvironment {
+  kube: KubeClients;
+  cluster: EphemeralCluster;
+  images: ImageManifest;
+  /** the cluster's healthy profile (MetalLB's namespace, release, pool) */
+  profile: Profile;
+  timeoutMs: number;
+}
+
+type Undo = () => Promise<void>;
+
+const MERGE_PATCH = [undefined, undefined, undefined, undefined, PatchStrategy.MergePatch] as const;
+
+function metallbNamespace(profile: Profile): string {
+  return setupFromProfile(profile, 0).namespace;
+}
+
+function spec(kind: string, name: string, namespace: string): KubernetesObject {
+  return { apiVersion: API_VERSION[kind], kind, metadata: { name, namespace } };
+}
+
+/** The object as it can be created again: no server-set metadata, no status. */
+function recreatable(o: KubernetesObject): KubernetesObject {
+  const {
+    uid: _u,
+    resourceVersion: _r,
+    creationTimestamp: _c,
+    managedFields: _m,
+    generation: _g,
+    ...metadata
+  } = o.metadata ?? {};
+  const { status: _s, ...rest } = o as KubernetesObject & { status?: unknown };
+  return { ...rest, metadata };
+}
+
+async function record(env: FaultEnvironment, kind: string, name: string): Promise<KubernetesObject> {
+  return env.kube.objects.read(
+    spec(kind, name, metallbNamespace(env.profile)) as KubernetesObject & { metadata: { name: string } },
+  );
+}
+
+/** Puts `saved` back as it was: replaced when it exists, created when it does not. */
+async function restore(env: FaultEnvironment, saved: KubernetesObject): Promise<void> {
+  const body = recreatable(saved);
+  try {
+    const now = await env.kube.objects.read(body as KubernetesObject & { metadata: { name: string } });
+    await env.kube.objects.replace({ ...body, metadata: { ...body.metadata, resourceVersion: now.metadata?.resourceVersion } });
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+    await env.kube.objects.create(body);
+  }
+}
+
+/** Applies one step; returns how to undo it. */
+export async function applyStep(env: FaultEnvironment, step: FaultStep): Promise<Undo> {
+  const { kube } = env;
+  if ("helmUninstall" in step) {
+    const setup = setupFromProfile(env.profile, env.timeoutMs);
+    await helmUninstall({
+      helm: env.images.helm,
+      kubeconfigPath: env.cluster.kubeconfigPath,
+      release: setup.release,
+      namespace: setup.namespace,
+      timeoutMs: env.timeoutMs,
+    });
+    // Uninstalling removes the chart's CRDs with the pool and advertisement (the crds subchart
+    // templates them); the reinstall re-applies both from the profile.
+    return () => installMetallbForProfile(env.cluster, env.images, env.profile, env.timeoutMs);
+  }
+  if ("scale" in step) {
+    const saved = await record(env, step.scale.kind, step.scale.name);
+    await kube.objects.patch(
+      {
+        ...spec(step.scale.kind, step.scale.name, metallbNamespace(env.profile)),
+        spec: { replicas: step.scale.replicas },
+      } as KubernetesObject,
+      ...MERGE_PATCH,
+    );
+    return () => restore(env, saved);
+  }
+  if ("patch" in step) {
+    const saved = await record(env, step.patch.kind, step.patch.name);
+    await kube.objects.patch(
+      { ...spec(step.patch.kind, step.patch.name, metallbNamespace(env.profile)), ...step.patch.patch } as KubernetesObject,
+      ...MERGE_PATCH,
+    );
+    return () => restore(env, saved);
+  }
+  if ("delete" in step) {
+    const saved = await record(env, step.delete.kind, step.delete.name);
+    await kube.objects.delete(saved);
+    return () => restore(env, saved);
+  }
+  // move: the object leaves MetalLB's namespace for another one (the seeds' `infra` mistake).
+  const saved = await record(env, step.move.kind, step.move.name);
+  const target = step.move.toNamespace;
+  const created = await kube.core
+    .createNamespace({ body: { metadata: { name: target } } })
+    .then(() => true)
+    .catch((error: unknown) => {
+      if ((error as { code?: number }).code === 409) return false;
+      throw error;
+    });
+  const moved = recreatable(saved);
+  await kube.objects.create({ ...moved, metadata: { ...moved.metadata, namespace: target } });
+  await kube.objects.delete(saved);
+  return async () => {
+    if (created) await deleteNamespace(kube, target, env.timeoutMs);
+    else await kube.objects.delete({ ...moved, metadata: { ...moved.metadata, namespace: target } }).catch(() => undefined);
+    await restore(env, saved);
+  };
+}
+
+/** After an undo: MetalLB's controller Available and a Ready speaker on every node again. */
+export async function waitHealthy(env: FaultEnvironment): Promise<void> {
+  const ns = metallbNamespace(env.profile);
+  const release = env.profile.metallb.release;
+  const opts = { timeoutMs: env.timeoutMs, intervalMs: 500 };
+  await waitFor(
+    `controller ${ns}/${release}-controller Available`,
+    deploymentAvailable(env.kube, ns, `${release}-controller`),
+    opts,
+  );
+  await waitFor(
+    `speaker ${ns}/${release}-speaker Ready on every node`,
+    daemonSetReady(env.kube, ns, `${release}-speaker`, env.cluster.nodes.length),
+    opts,
+  );
+}
