@@ -25,6 +25,7 @@ export default defineConfig({
             "suites/ac*.test.ts",
             "suites/beyond/**/*.test.ts",
             "suites/live-target/**/*.test.ts",
+            "suites/faults/**/*.test.ts",
           ],
           globalSetup: ["suites/setup/global-e2e.ts"],
           fileParallelism: false,

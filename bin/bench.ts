@@ -89,11 +89,11 @@ for (let i = 1; i <= count; i++) {
   process.stdout.write(`run ${i}/${count}: ${verdict.status} (exit ${result.exitCode}) in ${formatDuration(total)}\n`);
 }
 
-process.stdout.write(`\nmedian of ${count} ephemeral runs (${passed}/${count} passed):\n`);
+process.stdout.write(`\nmedian and spread (min-max) of ${count} ephemeral runs (${passed}/${count} passed):\n`);
 const width = Math.max(...[...rows.keys()].map((k) => k.length));
 for (const [name, values] of rows) {
   process.stdout.write(
-    `  ${name.padEnd(width)}  ${formatDuration(median(values)).padStart(8)}   (${values.map(formatDuration).join(", ")})\n`,
+    `  ${name.padEnd(width)}  ${formatDuration(median(values)).padStart(8)}  ${`${formatDuration(Math.min(...values))}-${formatDuration(Math.max(...values))}`.padStart(17)}   (${values.map(formatDuration).join(", ")})\n`,
   );
 }
 process.stdout.write(

@@ -35,8 +35,10 @@ export interface EphemeralClusterOptions {
   runId: string;
   images: ImageManifest;
   nodes: readonly NodePlan[];
-  /** extra server flags (e.g. a fault that re-enables servicelb) */
+  /** extra server flags */
   serverArgs?: string[];
+  /** leave k3s's ServiceLB on (the fault catalog's conflicting LoadBalancer implementation) */
+  keepServiceLB?: boolean;
   nodeStartTimeoutMs: number;
   nodesReadyTimeoutMs: number;
   /** each node's container log goes to <nodeLogDir>/<node>.log */
@@ -103,7 +105,7 @@ export async function startEphemeralCluster(options: EphemeralClusterOptions): P
       confineEgress(containerExecutor(containerId, `node ${name}`), network.subnet);
     const serverContainer = await new K3sServerContainer(spec(server), [
       ...common(server),
-      ...K3S_DISABLED.map((c) => `--disable=${c}`),
+      ...K3S_DISABLED.filter((c) => !(options.keepServiceLB && c === "servicelb")).map((c) => `--disable=${c}`),
       "--disable-helm-controller",
       "--disable-network-policy",
       `--tls-san=${serverAddress}`,

@@ -36,13 +36,19 @@ const fault = (expect: Partial<Fault["expect"]>): Fault =>
 describe("the fault catalog", () => {
   it("parses every fault in fixtures/faults", () => {
     const faults = loadFaults();
-    expect(faults.length).toBeGreaterThanOrEqual(9);
-    expect(new Set(faults.map((f) => f.expect.criterion))).toEqual(new Set(["AC1", "AC2", "AC3"]));
+    expect(faults.length).toBeGreaterThanOrEqual(11);
+    expect(new Set(faults.map((f) => f.expect.criterion))).toEqual(new Set(["AC1", "AC2", "AC3", "AC4"]));
   });
 
   it("names the file and the field of a malformed fault", () => {
-    expect(() => parseFault("name: x\ndescription: d\nbreak: []\nexpect: { criterion: AC9, words: [a] }", "bad.yaml")).toThrow(
-      /bad\.yaml: .*break.*expect\.criterion/s,
+    expect(() =>
+      parseFault(
+        "name: x\ndescription: d\nbreak: [{ delete: { kind: Pod, name: p } }]\nexpect: { criterion: AC9, words: [a] }",
+        "bad.yaml",
+      ),
+    ).toThrow(/bad\.yaml: break\[0\].*expect\.criterion/s);
+    expect(() => parseFault("name: x\ndescription: d\nexpect: { criterion: AC1, words: [a] }", "empty.yaml")).toThrow(
+      /empty\.yaml: break: expected at least one step/,
     );
   });
 
@@ -67,7 +73,12 @@ describe("judging a run against a fault", () => {
   const ac3 = fault({});
 
   it("passes when the expected criterion fails first, naming the cause, and later ones are not failed", () => {
-    const v = verdict({ AC1: ["passed"], AC2: ["passed"], AC3: ["failed", "AC3: no L2Advertisement in ns selects p"], AC4: ["blocked"] });
+    const v = verdict({
+      AC1: ["passed"],
+      AC2: ["passed"],
+      AC3: ["failed", "AC3: no L2Advertisement in ns selects p"],
+      AC4: ["blocked"],
+    });
     expect(judge(ac3, v)).toMatchObject({ observed: "AC3", ok: true });
   });
 

@@ -21,24 +21,33 @@ const StepSchema = z.union([
   z.strictObject({ delete: z.strictObject(ref) }),
   z.strictObject({ move: z.strictObject({ ...ref, toNamespace: z.string().regex(/^[a-z0-9-]+$/) }) }),
   z.strictObject({ helmUninstall: z.strictObject({}) }),
+  /** LoadBalancer Services holding every pool address but `leave` unreserved ones */
+  z.strictObject({ occupy: z.strictObject({ leave: z.number().int().min(0) }) }),
 ]);
 export type FaultStep = z.infer<typeof StepSchema>;
 
-const FaultSchema = z.strictObject({
-  name: z.string().regex(/^[a-z0-9-]+$/),
-  description: z.string().min(1),
-  /** Overrides of the derived profile (what the operator expects), by dotted path. */
-  profile: z.record(z.string(), z.unknown()).default({}),
-  break: z.array(StepSchema).min(1),
-  expect: z.strictObject({
-    criterion: z.enum(STORY_CRITERIA.map((c) => c.id) as [string, ...string[]]),
-    /** each must appear (case-insensitive) in the failure messages of that criterion */
-    words: z.array(z.string().min(1)).min(1),
-    /** later criteria: "blocked" (their Given is gone) or "not-failed" (default: they may pass,
-     * e.g. AC2 with one speaker missing, but never fail on their own) */
-    later: z.enum(["blocked", "not-failed"]).default("not-failed"),
-  }),
-});
+const FaultSchema = z
+  .strictObject({
+    name: z.string().regex(/^[a-z0-9-]+$/),
+    description: z.string().min(1),
+    /** A cluster of its own, started differently (k3s's ServiceLB left on). */
+    cluster: z.strictObject({ keepServiceLB: z.boolean() }).optional(),
+    /** Overrides of the derived profile (what the operator expects), by dotted path. */
+    profile: z.record(z.string(), z.unknown()).default({}),
+    break: z.array(StepSchema).default([]),
+    expect: z.strictObject({
+      criterion: z.enum(STORY_CRITERIA.map((c) => c.id) as [string, ...string[]]),
+      /** each must appear (case-insensitive) in the failure messages of that criterion */
+      words: z.array(z.string().min(1)).min(1),
+      /** later criteria: "blocked" (their Given is gone) or "not-failed" (default: they may pass,
+       * e.g. AC2 with one speaker missing, but never fail on their own) */
+      later: z.enum(["blocked", "not-failed"]).default("not-failed"),
+    }),
+  })
+  .refine((f) => f.break.length > 0 || f.cluster !== undefined, {
+    message: "expected at least one step in break (or a cluster of its own)",
+    path: ["break"],
+  });
 export type Fault = z.infer<typeof FaultSchema>;
 
 export class FaultFileError extends Error {}
@@ -142,7 +151,11 @@ export function judge(fault: Fault, verdict: Verdict): FaultJudgement {
   const wrong = later.filter((c) => (fault.expect.later === "blocked" ? c.status !== "blocked" : c.status === "failed"));
   if (wrong.length) {
     const expected = fault.expect.later === "blocked" ? "blocked" : "passed, skipped or blocked";
-    return { observed, ok: false, why: `later criteria ${wrong.map((c) => `${c.id} ${c.status}`).join(", ")}, expected ${expected}` };
+    return {
+      observed,
+      ok: false,
+      why: `later criteria ${wrong.map((c) => `${c.id} ${c.status}`).join(", ")}, expected ${expected}`,
+    };
   }
   return { observed, ok: true, why: firstMessage(criterion!) };
 }

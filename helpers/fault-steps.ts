@@ -10,7 +10,10 @@ import { helmUninstall } from "./metallb-install.ts";
 import { installMetallbForProfile, setupFromProfile } from "./metallb-setup.ts";
 import { isNotFound, type KubeClients } from "./kube.ts";
 import type { Profile } from "./profile.ts";
-import { waitFor } from "./wait.ts";
+import { ipsInRange } from "./ip-range.ts";
+import { poolRanges } from "./profile.ts";
+import { done, notYet, waitFor } from "./wait.ts";
+import { createLoadBalancerService, MANAGED_BY } from "./workloads.ts";
 
 const API_VERSION: Record<string, string> = {
   Deployment: "apps/v1",
@@ -88,6 +91,7 @@ export async function applyStep(env: FaultEnvironment, step: FaultStep): Promise
     // templates them); the reinstall re-applies both from the profile.
     return () => installMetallbForProfile(env.cluster, env.images, env.profile, env.timeoutMs);
   }
+  if ("occupy" in step) return occupyPool(env, step.occupy.leave);
   if ("scale" in step) {
     const saved = await record(env, step.scale.kind, step.scale.name);
     await kube.objects.patch(
@@ -97,6 +101,7 @@ export async function applyStep(env: FaultEnvironment, step: FaultStep): Promise
       } as KubernetesObject,
       ...MERGE_PATCH,
     );
+    await settled(env, step.scale.kind, step.scale.name);
     return () => restore(env, saved);
   }
   if ("patch" in step) {
@@ -105,6 +110,7 @@ export async function applyStep(env: FaultEnvironment, step: FaultStep): Promise
       { ...spec(step.patch.kind, step.patch.name, metallbNamespace(env.profile)), ...step.patch.patch } as KubernetesObject,
       ...MERGE_PATCH,
     );
+    await settled(env, step.patch.kind, step.patch.name);
     return () => restore(env, saved);
   }
   if ("delete" in step) {
@@ -123,13 +129,91 @@ export async function applyStep(env: FaultEnvironment, step: FaultStep): Promise
       throw error;
     });
   const moved = recreatable(saved);
-  await kube.objects.create({ ...moved, metadata: { ...moved.metadata, namespace: target } });
+  // MetalLB's webhook refuses a pool outside its namespace; such a pool exists when it predates
+  // the webhook (applied before MetalLB, or with the webhook down). That state is made here by
+  // setting MetalLB's validating webhooks aside for this one create.
+  await withoutMetallbWebhooks(env, () => kube.objects.create({ ...moved, metadata: { ...moved.metadata, namespace: target } }));
   await kube.objects.delete(saved);
   return async () => {
     if (created) await deleteNamespace(kube, target, env.timeoutMs);
     else await kube.objects.delete({ ...moved, metadata: { ...moved.metadata, namespace: target } }).catch(() => undefined);
     await restore(env, saved);
   };
+}
+
+/** A changed Deployment or DaemonSet has rolled out (the broken state an operator would find). */
+async function settled(env: FaultEnvironment, kind: string, name: string): Promise<void> {
+  if (kind !== "Deployment" && kind !== "DaemonSet") return;
+  const namespace = metallbNamespace(env.profile);
+  await waitFor(
+    `${kind} ${namespace}/${name} rolled out`,
+    async () => {
+      const o = (await env.kube.objects.read(
+        spec(kind, name, namespace) as KubernetesObject & { metadata: { name: string } },
+      )) as KubernetesObject & {
+        status?: Record<string, number | undefined>;
+      };
+      const s = o.status ?? {};
+      const current = (s.observedGeneration ?? 0) >= (o.metadata?.generation ?? 0);
+      const rolled =
+        kind === "Deployment"
+          ? (s.updatedReplicas ?? 0) === (s.replicas ?? 0) &&
+            (s.replicas ?? 0) === ((o as { spec?: { replicas?: number } }).spec?.replicas ?? 0)
+          : (s.updatedNumberScheduled ?? 0) === (s.desiredNumberScheduled ?? 0) &&
+            (s.numberReady ?? 0) === (s.desiredNumberScheduled ?? 0);
+      return current && rolled ? done(true) : notYet(JSON.stringify(s));
+    },
+    { timeoutMs: env.timeoutMs, intervalMs: 500 },
+  );
+}
+
+/** Runs `create` while MetalLB's validating webhook configurations are removed; puts them back. */
+async function withoutMetallbWebhooks(env: FaultEnvironment, create: () => Promise<unknown>): Promise<void> {
+  const namespace = metallbNamespace(env.profile);
+  const { items } = await env.kube.admission.listValidatingWebhookConfiguration();
+  const metallb = items.filter((w) => w.webhooks?.some((h) => h.clientConfig.service?.namespace === namespace));
+  for (const w of metallb) await env.kube.admission.deleteValidatingWebhookConfiguration({ name: w.metadata!.name! });
+  try {
+    await create();
+  } finally {
+    for (const w of metallb) {
+      const { resourceVersion: _r, uid: _u, creationTimestamp: _c, managedFields: _m, generation: _g, ...metadata } = w.metadata!;
+      await env.kube.admission.createValidatingWebhookConfiguration({ body: { ...w, metadata } });
+    }
+  }
+}
+
+export const OCCUPY_NAMESPACE = "metallb-conformance-fault-occupy";
+
+/** Services (no backend needed: MetalLB assigns regardless) asking for every pool address but
+ * the last `leave` unreserved ones, each held before the run starts. */
+async function occupyPool(env: FaultEnvironment, leave: number): Promise<Undo> {
+  const { kube, profile } = env;
+  const reserved = new Set(profile.pool.reserved.map((r) => r.address));
+  const all = poolRanges(profile).flatMap((range) => [...ipsInRange(range)].map((ip) => ip.toString()));
+  const kept = all.filter((a) => !reserved.has(a)).slice(all.length - reserved.size - leave);
+  const targets = all.filter((a) => !kept.includes(a));
+  await kube.core.createNamespace({ body: { metadata: { name: OCCUPY_NAMESPACE, labels: MANAGED_BY } } });
+  const undo = () => deleteNamespace(kube, OCCUPY_NAMESPACE, env.timeoutMs);
+  for (const [i, address] of targets.entries()) {
+    await createLoadBalancerService(kube, {
+      namespace: OCCUPY_NAMESPACE,
+      name: `occupy-${i}`,
+      runId: "fault",
+      selector: "none",
+      requestedIP: address,
+    });
+  }
+  await waitFor(
+    `${targets.length} pool addresses held in ${OCCUPY_NAMESPACE}`,
+    async () => {
+      const { items } = await kube.core.listNamespacedService({ namespace: OCCUPY_NAMESPACE });
+      const held = items.filter((s) => s.status?.loadBalancer?.ingress?.[0]?.ip).length;
+      return held === targets.length ? done(held) : notYet(`${held} held`);
+    },
+    { timeoutMs: env.timeoutMs, intervalMs: 250 },
+  );
+  return undo;
 }
 
 /** After an undo: MetalLB's controller Available and a Ready speaker on every node again. */

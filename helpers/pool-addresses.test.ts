@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { pickFreeUnreservedAddress } from "./pool-addresses.ts";
+import { addressToRequest, pickFreeUnreservedAddress } from "./pool-addresses.ts";
 import { loadProfile } from "./profile.ts";
 
 const homelab = loadProfile("fixtures/profiles/homelab.yaml");
@@ -22,5 +22,11 @@ describe("pickFreeUnreservedAddress", () => {
     expect([...picks]).not.toContain("192.168.2.100");
     expect([...picks]).not.toContain("192.168.2.105");
     expect(pickFreeUnreservedAddress(homelab, taken, "r1")).toBe(pickFreeUnreservedAddress(homelab, taken, "r1"));
+  });
+  it("asks for nothing only when every pool address is held, never for a free reserved one", () => {
+    const all = Array.from({ length: 21 }, (_, i) => `192.168.2.${100 + i}`);
+    expect(addressToRequest(homelab, all, "r1")).toBeUndefined();
+    expect(() => addressToRequest(homelab, all.slice(1), "r1")).toThrow(/no free unreserved address/);
+    expect(addressToRequest(homelab, all.slice(0, 20), "r1")).toBe("192.168.2.120");
   });
 });

@@ -48,6 +48,19 @@ export function pickFreeUnreservedAddress(profile: Profile, inUse: readonly stri
   return free[start]!;
 }
 
+/**
+ * What a test Service on a live cluster asks MetalLB for: a free, unreserved pool address; or,
+ * when every pool address is held, nothing (MetalLB can then only leave it Pending and say why —
+ * the exhausted pool is what the check should report). Free addresses that are all reserved
+ * (Traefik's) are never taken: that throws.
+ */
+export function addressToRequest(profile: Profile, inUse: readonly string[], seed: string): string | undefined {
+  const all = poolRanges(profile).flatMap((range) => [...ipsInRange(range)].map((ip) => ip.toString()));
+  const taken = new Set(inUse);
+  if (all.every((address) => taken.has(address))) return undefined;
+  return pickFreeUnreservedAddress(profile, inUse, seed);
+}
+
 /** Every address a Service in the cluster holds or asks for, inside the profile's pool. */
 export async function loadBalancerAddressesInUse(kube: KubeClients, profile: Profile): Promise<string[]> {
   const { items } = await kube.core.listServiceForAllNamespaces();

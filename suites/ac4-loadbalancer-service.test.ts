@@ -6,7 +6,7 @@ import { httpGet } from "../helpers/http.ts";
 import { contains } from "../helpers/ip-range.ts";
 import { kubeClients, type KubeClients } from "../helpers/kube.ts";
 import { serviceL2Status } from "../helpers/metallb.ts";
-import { loadBalancerAddressesInUse, pickFreeUnreservedAddress } from "../helpers/pool-addresses.ts";
+import { addressToRequest, loadBalancerAddressesInUse } from "../helpers/pool-addresses.ts";
 import { assertAddressAllowed, poolRanges } from "../helpers/profile.ts";
 import { segmentProbeFor } from "../helpers/segment-probe.ts";
 import { done, errorMessage, notYet, waitFor } from "../helpers/wait.ts";
@@ -18,6 +18,7 @@ const run = inject("run");
 const { profile, timeouts, testNamespace: namespace } = run;
 const backend = "ac4-nginx";
 const WELCOME = "Welcome to nginx!";
+const SVCLB_LABEL = "svccontroller.k3s.cattle.io";
 const given = new Given("AC3");
 let kube: KubeClients;
 let ip: string | undefined;
@@ -48,7 +49,7 @@ describe(`AC4: a LoadBalancer Service gets an IP from pool ${profile.pool.name} 
     // On a live cluster the test Service asks for a free, unreserved address (never Traefik's).
     const requestedIP = run.ephemeral
       ? undefined
-      : pickFreeUnreservedAddress(profile, await loadBalancerAddressesInUse(kube, profile), run.runId);
+      : addressToRequest(profile, await loadBalancerAddressesInUse(kube, profile), run.runId);
     await createLoadBalancerService(kube, { namespace, name: backend, runId: run.runId, selector: backend, requestedIP });
     ip = await waitFor(`external IP of Service ${namespace}/${backend}`, serviceHasIngressIP(kube, namespace, backend), {
       timeoutMs: timeouts.loadBalancerIpMs,
@@ -60,6 +61,26 @@ describe(`AC4: a LoadBalancer Service gets an IP from pool ${profile.pool.name} 
       poolRanges(profile).some((r) => contains(r, ip!)),
       `AC4: external IP ${ip} is outside pool ${profile.pool.addresses.join(", ")}`,
     ).toBe(true);
+  });
+
+  it("is handled by MetalLB alone: k3s's ServiceLB (klipper-lb) does not act on it", async () => {
+    given.require();
+    requireIP();
+    // k3s's ServiceLB marks each LoadBalancer Service it takes with a finalizer and runs a svclb
+    // DaemonSet for it; both appear as soon as it sees the Service (k3s pkg/cloudprovider/servicelb.go).
+    const svc = await kube.core.readNamespacedService({ namespace, name: backend });
+    const finalizers = (svc.metadata?.finalizers ?? []).filter((f) => f.startsWith("svccontroller."));
+    const { items } = await kube.apps.listDaemonSetForAllNamespaces({
+      labelSelector: `${SVCLB_LABEL}/svcname=${backend},${SVCLB_LABEL}/svcnamespace=${namespace}`,
+    });
+    const seen = [
+      ...finalizers.map((f) => `finalizer ${f}`),
+      ...items.map((d) => `DaemonSet ${d.metadata?.namespace}/${d.metadata?.name}`),
+    ];
+    expect(
+      seen,
+      `AC4: k3s ServiceLB also handles Service ${namespace}/${backend} (${seen.join(", ")}): two LoadBalancer implementations compete for it — start k3s with --disable servicelb`,
+    ).toEqual([]);
   });
 
   it("answers GET http://IP/ from this host with 200 and the nginx welcome page", async () => {

@@ -18,6 +18,11 @@ export class Given {
     }
   }
 
+  /** Whether the precondition holds (work that only serves the checks can be skipped). */
+  get holds(): boolean {
+    return this.reason === undefined;
+  }
+
   /** Call first in every check of the criterion. */
   require(): void {
     if (this.reason !== undefined) throw new Error(`blocked by ${this.reason}`);
