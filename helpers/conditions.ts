@@ -67,3 +67,14 @@ export function serviceHasIngressIP(kube: KubeClients, namespace: string, name: 
     return notYet(`no external IP yet (Pending)${last ? `; last event: ${last.reason}: ${last.message}` : ""}`);
   };
 }
+
+/** The newest event with `reason` about the object `name` in `namespace`, once there is one. */
+export function eventWithReason(kube: KubeClients, namespace: string, name: string, reason: string) {
+  return async (): Promise<Observation<k8s.CoreV1Event>> => {
+    const { items } = await kube.core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name}` });
+    const when = (e: k8s.CoreV1Event) => new Date(e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp ?? 0).getTime();
+    const matching = items.filter((e) => e.reason === reason).sort((a, b) => when(a) - when(b));
+    const seen = [...new Set(items.map((e) => e.reason))].join(", ");
+    return matching.length > 0 ? done(matching[matching.length - 1]!) : notYet(`no ${reason} event (events: ${seen || "none"})`);
+  };
+}

@@ -11,6 +11,7 @@ import { installMetallbForProfile, setupFromProfile } from "./metallb-setup.ts";
 import { isNotFound, type KubeClients } from "./kube.ts";
 import type { Profile } from "./profile.ts";
 import { ipsInRange } from "./ip-range.ts";
+import { loadBalancerAddressesInUse } from "./pool-addresses.ts";
 import { poolRanges } from "./profile.ts";
 import { done, notYet, waitFor } from "./wait.ts";
 import { createLoadBalancerService, MANAGED_BY } from "./workloads.ts";
@@ -190,29 +191,38 @@ export const OCCUPY_NAMESPACE = "metallb-conformance-fault-occupy";
 async function occupyPool(env: FaultEnvironment, leave: number): Promise<Undo> {
   const { kube, profile } = env;
   const reserved = new Set(profile.pool.reserved.map((r) => r.address));
-  const all = poolRanges(profile).flatMap((range) => [...ipsInRange(range)].map((ip) => ip.toString()));
-  const kept = all.filter((a) => !reserved.has(a)).slice(all.length - reserved.size - leave);
-  const targets = all.filter((a) => !kept.includes(a));
+  const inUse = new Set(await loadBalancerAddressesInUse(kube, profile));
+  const free = poolRanges(profile)
+    .flatMap((range) => [...ipsInRange(range)].map((ip) => ip.toString()))
+    .filter((a) => !inUse.has(a));
+  const freeUnreserved = free.filter((a) => !reserved.has(a));
+  const kept = new Set(freeUnreserved.slice(Math.max(0, freeUnreserved.length - leave)));
+  const targets = free.filter((a) => !kept.has(a));
   await kube.core.createNamespace({ body: { metadata: { name: OCCUPY_NAMESPACE, labels: MANAGED_BY } } });
   const undo = () => deleteNamespace(kube, OCCUPY_NAMESPACE, env.timeoutMs);
-  for (const [i, address] of targets.entries()) {
-    await createLoadBalancerService(kube, {
-      namespace: OCCUPY_NAMESPACE,
-      name: `occupy-${i}`,
-      runId: "fault",
-      selector: "none",
-      requestedIP: address,
-    });
+  try {
+    for (const [i, address] of targets.entries()) {
+      await createLoadBalancerService(kube, {
+        namespace: OCCUPY_NAMESPACE,
+        name: `occupy-${i}`,
+        runId: "fault",
+        selector: "none",
+        requestedIP: address,
+      });
+    }
+    await waitFor(
+      `${targets.length} pool addresses held in ${OCCUPY_NAMESPACE}`,
+      async () => {
+        const { items } = await kube.core.listNamespacedService({ namespace: OCCUPY_NAMESPACE });
+        const held = items.filter((s) => s.status?.loadBalancer?.ingress?.[0]?.ip).length;
+        return held === targets.length ? done(held) : notYet(`${held} held`);
+      },
+      { timeoutMs: env.timeoutMs, intervalMs: 250 },
+    );
+  } catch (error) {
+    await undo();
+    throw error;
   }
-  await waitFor(
-    `${targets.length} pool addresses held in ${OCCUPY_NAMESPACE}`,
-    async () => {
-      const { items } = await kube.core.listNamespacedService({ namespace: OCCUPY_NAMESPACE });
-      const held = items.filter((s) => s.status?.loadBalancer?.ingress?.[0]?.ip).length;
-      return held === targets.length ? done(held) : notYet(`${held} held`);
-    },
-    { timeoutMs: env.timeoutMs, intervalMs: 250 },
-  );
   return undo;
 }
 

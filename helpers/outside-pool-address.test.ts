@@ -28,8 +28,8 @@ describe("pickAddressOutsidePools", () => {
   });
 
   it("fails clearly when every address is taken", () => {
-    expect(() =>
-      pickAddressOutsidePools(homelab, { pools: ["192.168.2.1-192.168.2.254"], avoid: [] }),
-    ).toThrow(/no address in 192.168.2.0\/24 is outside every MetalLB pool/);
+    expect(() => pickAddressOutsidePools(homelab, { pools: ["192.168.2.1-192.168.2.254"], avoid: [] })).toThrow(
+      /no address in 192.168.2.0\/24 is outside every MetalLB pool/,
+    );
   });
 });

@@ -75,23 +75,44 @@ export async function createClusterIPService(
   });
 }
 
-/** An nginx Deployment (one replica) serving the stock welcome page on :80. */
-export async function createNginxDeployment(
-  kube: KubeClients,
-  o: { namespace: string; name: string; runId: string; image: string },
-): Promise<k8s.V1Deployment> {
+export interface NginxDeploymentOptions {
+  namespace: string;
+  name: string;
+  runId: string;
+  image: string;
+  /** default 1 */
+  replicas?: number;
+  /** e.g. { "kubernetes.io/hostname": "k3s-worker-01" }: run only there */
+  nodeSelector?: Record<string, string>;
+  /** at most one replica per node (required pod anti-affinity on the hostname) */
+  onePerNode?: boolean;
+}
+
+/** An nginx Deployment (one replica unless told) serving the stock welcome page on :80. */
+export async function createNginxDeployment(kube: KubeClients, o: NginxDeploymentOptions): Promise<k8s.V1Deployment> {
   const labels = { app: o.name, ...runLabelsK8s(o.runId) };
+  const affinity: k8s.V1Affinity | undefined = o.onePerNode
+    ? {
+        podAntiAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: [
+            { labelSelector: { matchLabels: { app: o.name } }, topologyKey: "kubernetes.io/hostname" },
+          ],
+        },
+      }
+    : undefined;
   return kube.apps.createNamespacedDeployment({
     namespace: o.namespace,
     body: {
       metadata: { name: o.name, labels },
       spec: {
-        replicas: 1,
+        replicas: o.replicas ?? 1,
         selector: { matchLabels: { app: o.name } },
         template: {
           metadata: { labels },
           spec: {
             terminationGracePeriodSeconds: 1,
+            nodeSelector: o.nodeSelector,
+            affinity,
             containers: [nginxContainer(o.image)],
           },
         },
@@ -103,10 +124,18 @@ export async function createNginxDeployment(
 export const REQUESTED_IPS_ANNOTATION = "metallb.universe.tf/loadBalancerIPs";
 
 /** A `type: LoadBalancer` Service on :80 for the pods labelled app=<selector>; optionally asking
- * MetalLB for a specific address. */
+ * MetalLB for a specific address, optionally with another externalTrafficPolicy. */
 export async function createLoadBalancerService(
   kube: KubeClients,
-  o: { namespace: string; name: string; runId: string; selector: string; requestedIP?: string },
+  o: {
+    namespace: string;
+    name: string;
+    runId: string;
+    selector: string;
+    requestedIP?: string;
+    /** Kubernetes' default (Cluster) when absent */
+    externalTrafficPolicy?: "Cluster" | "Local";
+  },
 ): Promise<k8s.V1Service> {
   return kube.core.createNamespacedService({
     namespace: o.namespace,
@@ -116,7 +145,12 @@ export async function createLoadBalancerService(
         labels: runLabelsK8s(o.runId),
         annotations: o.requestedIP ? { [REQUESTED_IPS_ANNOTATION]: o.requestedIP } : undefined,
       },
-      spec: { type: "LoadBalancer", selector: { app: o.selector }, ports: [{ name: "http", port: 80, targetPort: 80 }] },
+      spec: {
+        type: "LoadBalancer",
+        selector: { app: o.selector },
+        ports: [{ name: "http", port: 80, targetPort: 80 }],
+        externalTrafficPolicy: o.externalTrafficPolicy,
+      },
     },
   });
 }
