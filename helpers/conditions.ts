@@ -1,6 +1,9 @@
 // Named conditions on top of waitFor: each probe reads the cluster and says what it saw.
 import type * as k8s from "@kubernetes/client-node";
 import { isNotFound, type KubeClients } from "./kube.ts";
+import { arpWhoHas } from "./arp.ts";
+import type { Executor } from "./exec.ts";
+import { httpGet, type HttpResult } from "./http.ts";
 import { done, notYet, waitFor, type Observation } from "./wait.ts";
 
 export function deploymentAvailable(kube: KubeClients, namespace: string, name: string) {
@@ -76,5 +79,21 @@ export function eventWithReason(kube: KubeClients, namespace: string, name: stri
     const matching = items.filter((e) => e.reason === reason).sort((a, b) => when(a) - when(b));
     const seen = [...new Set(items.map((e) => e.reason))].join(", ");
     return matching.length > 0 ? done(matching[matching.length - 1]!) : notYet(`no ${reason} event (events: ${seen || "none"})`);
+  };
+}
+
+/** `GET url` answers 200 (a fresh connection each time, `requestTimeoutMs` each). */
+export function httpAnswers200(url: string, requestTimeoutMs = 2000) {
+  return async (): Promise<Observation<HttpResult>> => {
+    const r = await httpGet(url, requestTimeoutMs);
+    return r.status === 200 ? done(r) : notYet(`HTTP ${r.status}`);
+  };
+}
+
+/** Someone answers an ARP request for `address` sent by `host`; the value is the MACs that did. */
+export function arpAnswered(host: { executor: Executor; iface: string }, address: string, timeoutS = 2) {
+  return async (): Promise<Observation<string[]>> => {
+    const replies = await arpWhoHas(host.executor, address, { iface: host.iface, timeoutS });
+    return replies.length > 0 ? done(replies) : notYet("no ARP reply");
   };
 }

@@ -1,8 +1,7 @@
 // AC3: Given MetalLB and the pool are configured, When an L2Advertisement for the pool is applied,
 // Then MetalLB announces the pool's IPs over ARP on the (home) network.
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import { arpWhoHas } from "../helpers/arp.ts";
-import { deploymentAvailable, serviceHasIngressIP } from "../helpers/conditions.ts";
+import { arpAnswered, deploymentAvailable, serviceHasIngressIP } from "../helpers/conditions.ts";
 import { kubeClients, type KubeClients } from "../helpers/kube.ts";
 import {
   advertisementSelectsPool,
@@ -108,14 +107,9 @@ describe(`AC3: an L2Advertisement announces pool ${poolName} over ARP`, () => {
         throw new Error(`AC3: cannot place a probe on the segment to ARP for ${address}: ${errorMessage(error)}`);
       },
     );
-    const macs = await waitFor(
-      `ARP reply for ${address} at ${host.description}`,
-      async () => {
-        const replies = await arpWhoHas(host.executor, address, { iface: host.iface, timeoutS: 2 });
-        return replies.length > 0 ? done(replies) : notYet("no ARP reply");
-      },
-      { timeoutMs: timeouts.arpMs },
-    ).catch((error: unknown) => {
+    const macs = await waitFor(`ARP reply for ${address} at ${host.description}`, arpAnswered(host, address), {
+      timeoutMs: timeouts.arpMs,
+    }).catch((error: unknown) => {
       throw new Error(`AC3: nobody answers ARP for ${address} on the segment (${host.description}): ${errorMessage(error)}`);
     });
     expect(macs, `AC3: ARP for ${address} answered by ${macs.join(", ")}, expected ${announcingNode}'s ${expectedMac}`).toEqual([

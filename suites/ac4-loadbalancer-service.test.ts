@@ -1,15 +1,14 @@
 // AC4: Given MetalLB is fully configured, When a test Service of type LoadBalancer is created,
 // Then it receives an external IP from the pool and the IP answers HTTP from other devices.
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import { deploymentAvailable, resourceDeleted, serviceHasIngressIP } from "../helpers/conditions.ts";
-import { httpGet } from "../helpers/http.ts";
+import { deploymentAvailable, httpAnswers200, resourceDeleted, serviceHasIngressIP } from "../helpers/conditions.ts";
 import { contains } from "../helpers/ip-range.ts";
 import { kubeClients, type KubeClients } from "../helpers/kube.ts";
 import { serviceL2Status } from "../helpers/metallb.ts";
 import { addressToRequest, loadBalancerAddressesInUse } from "../helpers/pool-addresses.ts";
 import { assertAddressAllowed, poolRanges } from "../helpers/profile.ts";
 import { segmentProbeFor } from "../helpers/segment-probe.ts";
-import { done, errorMessage, notYet, waitFor } from "../helpers/wait.ts";
+import { errorMessage, waitFor } from "../helpers/wait.ts";
 import { createLoadBalancerService, createNginxDeployment } from "../helpers/workloads.ts";
 import { Given, NOT_ON_SEGMENT } from "./support/given.ts";
 import { metallbNamespace, poolAdvertised } from "./support/metallb-state.ts";
@@ -86,14 +85,10 @@ describe(`AC4: a LoadBalancer Service gets an IP from pool ${profile.pool.name} 
   it("answers GET http://IP/ from this host with 200 and the nginx welcome page", async () => {
     given.require();
     const address = requireIP();
-    const result = await waitFor(
-      `HTTP 200 from http://${address}/`,
-      async () => {
-        const r = await httpGet(`http://${address}/`, 2000);
-        return r.status === 200 ? done(r) : notYet(`HTTP ${r.status}`);
-      },
-      { timeoutMs: timeouts.httpReadyMs, intervalMs: 100 },
-    ).catch((error: unknown) => {
+    const result = await waitFor(`HTTP 200 from http://${address}/`, httpAnswers200(`http://${address}/`), {
+      timeoutMs: timeouts.httpReadyMs,
+      intervalMs: 100,
+    }).catch((error: unknown) => {
       throw new Error(`AC4: http://${address}/ does not answer 200 from this host: ${errorMessage(error)}`);
     });
     expect(result.body, `AC4: http://${address}/ answered 200 but not with the nginx welcome page`).toContain(WELCOME);

@@ -4,9 +4,13 @@
 // The backend's node is chosen so that MetalLB's election for the default policy (Cluster) would
 // pick another node for the same IP: announcing from the backend's node is then Local's doing.
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { arpWhoHas } from "../../helpers/arp.ts";
-import { deploymentAvailable, resourceDeleted, serviceHasIngressIP } from "../../helpers/conditions.ts";
-import { httpGet } from "../../helpers/http.ts";
+import {
+  arpAnswered,
+  deploymentAvailable,
+  httpAnswers200,
+  resourceDeleted,
+  serviceHasIngressIP,
+} from "../../helpers/conditions.ts";
 import { isNotFound, kubeClients, type KubeClients } from "../../helpers/kube.ts";
 import { l2ElectionOrder } from "../../helpers/l2-election.ts";
 import { metallbPods, podIsReady, serviceL2Status, SPEAKER_SELECTOR } from "../../helpers/metallb.ts";
@@ -159,14 +163,9 @@ describe("LocalTraffic: with externalTrafficPolicy Local, only the node running 
         throw new Error(`LocalTraffic: cannot place a probe on the segment to ARP for ${address}: ${errorMessage(error)}`);
       },
     );
-    const macs = await waitFor(
-      `ARP reply for ${address} at ${host.description}`,
-      async () => {
-        const replies = await arpWhoHas(host.executor, address, { iface: host.iface, timeoutS: 2 });
-        return replies.length > 0 ? done(replies) : notYet("no ARP reply");
-      },
-      { timeoutMs: timeouts.arpMs },
-    ).catch((error: unknown) => {
+    const macs = await waitFor(`ARP reply for ${address} at ${host.description}`, arpAnswered(host, address), {
+      timeoutMs: timeouts.arpMs,
+    }).catch((error: unknown) => {
       throw new Error(
         `LocalTraffic: nobody answers ARP for ${address} on the segment (${host.description}): ${errorMessage(error)}`,
       );
@@ -180,14 +179,10 @@ describe("LocalTraffic: with externalTrafficPolicy Local, only the node running 
   it("answers GET http://IP/ from this host with 200 and the nginx welcome page", async () => {
     given.require();
     const address = assertAddressAllowed(profile, requireIP(), { purpose: "HTTP request", within: "pool" });
-    const result = await waitFor(
-      `HTTP 200 from http://${address}/`,
-      async () => {
-        const r = await httpGet(`http://${address}/`, 2000);
-        return r.status === 200 ? done(r) : notYet(`HTTP ${r.status}`);
-      },
-      { timeoutMs: timeouts.httpReadyMs, intervalMs: 100 },
-    ).catch((error: unknown) => {
+    const result = await waitFor(`HTTP 200 from http://${address}/`, httpAnswers200(`http://${address}/`), {
+      timeoutMs: timeouts.httpReadyMs,
+      intervalMs: 100,
+    }).catch((error: unknown) => {
       throw new Error(
         `LocalTraffic: http://${address}/ (externalTrafficPolicy Local) does not answer 200 from this host: ${errorMessage(error)}`,
       );

@@ -16,7 +16,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { arpWhoHas } from "../../helpers/arp.ts";
 import type { ClusterNode } from "../../helpers/cluster.ts";
-import { deploymentAvailable, resourceDeleted, serviceHasIngressIP } from "../../helpers/conditions.ts";
+import { deploymentAvailable, httpAnswers200, resourceDeleted, serviceHasIngressIP } from "../../helpers/conditions.ts";
 import { httpGet } from "../../helpers/http.ts";
 import { isNotFound, kubeClients, type KubeClients } from "../../helpers/kube.ts";
 import { predictedL2Announcer } from "../../helpers/l2-election.ts";
@@ -326,14 +326,10 @@ describe("Failover: the test IP moves to another node when its announcing node s
     given.require();
     const { ip } = requireChosen();
     const address = assertAddressAllowed(profile, ip, { purpose: "HTTP request", within: "pool" });
-    await waitFor(
-      `HTTP 200 from http://${address}/`,
-      async () => {
-        const r = await httpGet(`http://${address}/`, 2000);
-        return r.status === 200 ? done(r) : notYet(`HTTP ${r.status}`);
-      },
-      { timeoutMs: timeouts.httpReadyMs, intervalMs: 100 },
-    ).catch((error: unknown) => {
+    await waitFor(`HTTP 200 from http://${address}/`, httpAnswers200(`http://${address}/`), {
+      timeoutMs: timeouts.httpReadyMs,
+      intervalMs: 100,
+    }).catch((error: unknown) => {
       throw new Error(
         `Failover: http://${address}/ does not answer 200 from this host even before the failover: ${errorMessage(error)}`,
       );
