@@ -5,13 +5,13 @@ import { join } from "node:path";
 import { Command } from "commander";
 import { stringify } from "yaml";
 import { cacheDir, loadImageManifest } from "../helpers/cache.ts";
-import { nodePlanFromProfile, startEphemeralCluster, stopEphemeralCluster, type EphemeralCluster } from "../helpers/cluster.ts";
+import { stopEphemeralCluster, type EphemeralCluster } from "../helpers/cluster.ts";
+import { startHomelabCluster } from "../helpers/homelab-cluster.ts";
 import { sweep } from "../helpers/docker.ts";
 import { describeNodes, kubeClients } from "../helpers/kube.ts";
-import { installMetallbForProfile } from "../helpers/metallb-setup.ts";
 import { randomRunId } from "../helpers/run-id.ts";
 import { DEFAULT_PROFILE } from "../helpers/config.ts";
-import { deriveEphemeralProfile, loadProfile } from "../helpers/profile.ts";
+import { loadProfile } from "../helpers/profile.ts";
 
 process.env.TESTCONTAINERS_RYUK_DISABLED = "true";
 
@@ -44,18 +44,15 @@ program
     process.on("SIGINT", onSignal).on("SIGTERM", onSignal);
     const images = await loadImageManifest();
     const homelab = loadProfile(DEFAULT_PROFILE);
-    const cluster = await startEphemeralCluster({
+    const { cluster, profile } = await startHomelabCluster({
       runId,
       images,
-      nodes: nodePlanFromProfile(homelab),
-      nodeStartTimeoutMs: homelab.timeouts.clusterReadyMs,
-      nodesReadyTimeoutMs: homelab.timeouts.clusterReadyMs,
+      homelab,
+      metallb: opts.metallb,
       nodeLogDir: join(cacheDir(), "clusters", `${runId}-logs`),
     });
-    const profile = deriveEphemeralProfile(homelab, cluster.network.subnet);
     const profilePath = join(cluster.stateDir, "profile.yaml");
     await writeFile(profilePath, stringify(JSON.parse(JSON.stringify(profile))));
-    if (opts.metallb) await installMetallbForProfile(cluster, images, profile, profile.timeouts.metallbReadyMs);
     process.off("SIGINT", onSignal).off("SIGTERM", onSignal);
     process.stdout.write(
       `run ${runId} is up\nexport KUBECONFIG=${cluster.kubeconfigPath}\n` +

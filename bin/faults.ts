@@ -7,21 +7,15 @@
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Command } from "commander";
-import { loadImageManifest } from "../helpers/cache.ts";
-import {
-  nodePlanFromProfile,
-  startEphemeralCluster,
-  stateDirFor,
-  stopEphemeralCluster,
-  type EphemeralCluster,
-} from "../helpers/cluster.ts";
+import { loadImageManifest, type ImageManifest } from "../helpers/cache.ts";
+import { stateDirFor, stopEphemeralCluster, type EphemeralCluster } from "../helpers/cluster.ts";
+import { startHomelabCluster } from "../helpers/homelab-cluster.ts";
 import { DEFAULT_PROFILE } from "../helpers/config.ts";
 import { loadFaults, type Fault } from "../helpers/fault-catalog.ts";
 import { conformanceVerdict, runFault, runFaultOnItsOwnCluster } from "../helpers/fault-runner.ts";
 import type { FaultEnvironment } from "../helpers/fault-steps.ts";
 import { kubeClients } from "../helpers/kube.ts";
-import { installMetallbForProfile } from "../helpers/metallb-setup.ts";
-import { deriveEphemeralProfile, loadProfile } from "../helpers/profile.ts";
+import { deriveEphemeralProfile, loadProfile, type Profile } from "../helpers/profile.ts";
 import { randomRunId } from "../helpers/run-id.ts";
 import type { Verdict } from "../helpers/verdict.ts";
 
@@ -101,29 +95,12 @@ try {
 }
 process.exit(exitCode);
 
-async function newCluster(
-  images: Awaited<ReturnType<typeof loadImageManifest>>,
-  homelab: ReturnType<typeof loadProfile>,
-): Promise<EphemeralCluster> {
+async function newCluster(images: ImageManifest, homelab: Profile): Promise<EphemeralCluster> {
   started.push(runId);
-  const cluster = await startEphemeralCluster({
-    runId,
-    images,
-    nodes: nodePlanFromProfile(homelab),
-    nodeStartTimeoutMs: homelab.timeouts.clusterReadyMs,
-    nodesReadyTimeoutMs: homelab.timeouts.clusterReadyMs,
-    nodeLogDir: join(opts.reportsDir, "nodes"),
-  });
-  const profile = deriveEphemeralProfile(homelab, cluster.network.subnet);
-  await installMetallbForProfile(cluster, images, profile, profile.timeouts.metallbReadyMs);
-  return cluster;
+  return (await startHomelabCluster({ runId, images, homelab, nodeLogDir: join(opts.reportsDir, "nodes") })).cluster;
 }
 
-async function runOnItsOwnCluster(
-  fault: Fault,
-  images: Awaited<ReturnType<typeof loadImageManifest>>,
-  homelab: ReturnType<typeof loadProfile>,
-) {
+async function runOnItsOwnCluster(fault: Fault, images: ImageManifest, homelab: Profile) {
   const id = `${runId}-${started.length}`;
   started.push(id);
   return runFaultOnItsOwnCluster(fault, { runId: id, images, homelab, reportsDir: opts.reportsDir });

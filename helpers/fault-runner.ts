@@ -7,11 +7,12 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { stringify } from "yaml";
 import type { ImageManifest } from "./cache.ts";
-import { nodePlanFromProfile, startEphemeralCluster, stopEphemeralCluster, type EphemeralCluster } from "./cluster.ts";
+import { stopEphemeralCluster } from "./cluster.ts";
 import { faultProfile, judge, resolvePlaceholders, type Fault, type FaultJudgement } from "./fault-catalog.ts";
 import { applyStep, waitHealthy, type FaultEnvironment } from "./fault-steps.ts";
-import { installMetallbForProfile } from "./metallb-setup.ts";
-import { deriveEphemeralProfile, type Profile } from "./profile.ts";
+import { startHomelabCluster } from "./homelab-cluster.ts";
+import type { Profile } from "./profile.ts";
+import { userEnv } from "./user-env.ts";
 import { progress } from "./progress.ts";
 import type { Verdict } from "./verdict.ts";
 
@@ -22,14 +23,6 @@ const FAULT_RUN_TIMEOUTS = [
   "--timeout-metallb-ready", "20000", "--timeout-load-balancer-ip", "20000",
   "--timeout-http-ready", "30000", "--timeout-arp", "10000",
 ];
-
-/** The environment of a user's shell: nothing of a surrounding vitest run or its configuration. */
-export function userEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  const keep = Object.entries(env).filter(
-    ([k, v]) => v !== undefined && !/^(VITEST|METALLB_CONFORMANCE_|GITHUB_STEP_SUMMARY$|TEST$|NODE_ENV$)/.test(k),
-  );
-  return Object.fromEntries(keep) as Record<string, string>;
-}
 
 /** A verify-only conformance run against the cluster, as the nightly runs against the homelab;
  * its reports, profile and log go to `dir`. */
@@ -87,17 +80,13 @@ export interface OwnClusterOptions {
 export async function runFaultOnItsOwnCluster(raw: Fault, o: OwnClusterOptions): Promise<FaultJudgement> {
   progress("faults", `${raw.name}: ${raw.description} (a cluster of its own)`);
   try {
-    const cluster: EphemeralCluster = await startEphemeralCluster({
+    const { cluster, profile } = await startHomelabCluster({
       runId: o.runId,
-      keepServiceLB: raw.cluster?.keepServiceLB ?? false,
       images: o.images,
-      nodes: nodePlanFromProfile(o.homelab),
-      nodeStartTimeoutMs: o.homelab.timeouts.clusterReadyMs,
-      nodesReadyTimeoutMs: o.homelab.timeouts.clusterReadyMs,
+      homelab: o.homelab,
+      keepServiceLB: raw.cluster?.keepServiceLB ?? false,
       nodeLogDir: join(o.reportsDir, raw.name, "nodes"),
     });
-    const profile = deriveEphemeralProfile(o.homelab, cluster.network.subnet);
-    await installMetallbForProfile(cluster, o.images, profile, profile.timeouts.metallbReadyMs);
     const fault = resolvePlaceholders(raw, profile);
     const verdict = await conformanceVerdict(
       cluster.kubeconfigPath,

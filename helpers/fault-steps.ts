@@ -178,8 +178,7 @@ async function withoutMetallbWebhooks(env: FaultEnvironment, create: () => Promi
     await create();
   } finally {
     for (const w of metallb) {
-      const { resourceVersion: _r, uid: _u, creationTimestamp: _c, managedFields: _m, generation: _g, ...metadata } = w.metadata!;
-      await env.kube.admission.createValidatingWebhookConfiguration({ body: { ...w, metadata } });
+      await env.kube.admission.createValidatingWebhookConfiguration({ body: recreatable(w as KubernetesObject) as typeof w });
     }
   }
 }

@@ -11,6 +11,7 @@ import { stringify } from "yaml";
 import { diffSnapshots, snapshotProtectedObjects, type Snapshot, type SnapshotDiff } from "../../helpers/cluster-snapshot.ts";
 import { kubeClients, type KubeClients } from "../../helpers/kube.ts";
 import { discoverMetallbNamespace } from "../../helpers/metallb.ts";
+import { userEnv } from "../../helpers/user-env.ts";
 import { done, errorMessage, notYet, waitFor } from "../../helpers/wait.ts";
 import { RUN_ID_LABEL } from "../../helpers/workloads.ts";
 
@@ -23,14 +24,6 @@ let metallbNs: string | undefined;
 let before: Snapshot | undefined;
 let child: Result | undefined;
 let setupError = "not started";
-
-/** The environment of a user's shell: nothing of this vitest run or of its configuration. */
-function userEnv(): Record<string, string> {
-  const keep = Object.entries(process.env).filter(
-    ([k]) => !/^(VITEST|METALLB_CONFORMANCE_|GITHUB_STEP_SUMMARY$|TEST$|NODE_ENV$)/.test(k),
-  );
-  return Object.fromEntries(keep) as Record<string, string>;
-}
 
 beforeAll(async () => {
   kube = kubeClients({ path: run.kubeconfigPath, context: run.context });
