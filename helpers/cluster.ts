@@ -108,6 +108,11 @@ export async function startEphemeralCluster(options: EphemeralClusterOptions): P
       ...K3S_DISABLED.filter((c) => !(options.keepServiceLB && c === "servicelb")).map((c) => `--disable=${c}`),
       "--disable-helm-controller",
       "--disable-network-policy",
+      // k3s < 1.25.7 (k3s-io/k3s#6830) sends the apiserver's connections to hostNetwork pod ports
+      // (the speakers' metrics, read through pods/proxy) down the agent tunnel, the agent refuses
+      // them and the refusal drops its whole tunnel: exec and logs on that node fail for seconds.
+      // The nodes share one Docker network, so the apiserver can dial kubelets and pods directly.
+      "--egress-selector-mode=disabled",
       `--tls-san=${serverAddress}`,
       ...(options.serverArgs ?? []),
     ]).start();

@@ -1,6 +1,6 @@
 // Named conditions on top of waitFor: each probe reads the cluster and says what it saw.
 import type * as k8s from "@kubernetes/client-node";
-import { isNotFound, type KubeClients } from "./kube.ts";
+import { eventTime, isNotFound, type KubeClients } from "./kube.ts";
 import { arpWhoHas } from "./arp.ts";
 import type { Executor } from "./exec.ts";
 import { httpGet, type HttpResult } from "./http.ts";
@@ -64,9 +64,7 @@ export function serviceHasIngressIP(kube: KubeClients, namespace: string, name: 
     const ip = svc.status?.loadBalancer?.ingress?.[0]?.ip;
     if (ip) return done(ip);
     const { items } = await kube.core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name}` });
-    const last = items
-      .sort((a, b) => String(a.lastTimestamp ?? a.eventTime).localeCompare(String(b.lastTimestamp ?? b.eventTime)))
-      .pop();
+    const last = items.sort((a, b) => eventTime(a) - eventTime(b)).pop();
     return notYet(`no external IP yet (Pending)${last ? `; last event: ${last.reason}: ${last.message}` : ""}`);
   };
 }
@@ -75,8 +73,7 @@ export function serviceHasIngressIP(kube: KubeClients, namespace: string, name: 
 export function eventWithReason(kube: KubeClients, namespace: string, name: string, reason: string) {
   return async (): Promise<Observation<k8s.CoreV1Event>> => {
     const { items } = await kube.core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name}` });
-    const when = (e: k8s.CoreV1Event) => new Date(e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp ?? 0).getTime();
-    const matching = items.filter((e) => e.reason === reason).sort((a, b) => when(a) - when(b));
+    const matching = items.filter((e) => e.reason === reason).sort((a, b) => eventTime(a) - eventTime(b));
     const seen = [...new Set(items.map((e) => e.reason))].join(", ");
     return matching.length > 0 ? done(matching[matching.length - 1]!) : notYet(`no ${reason} event (events: ${seen || "none"})`);
   };

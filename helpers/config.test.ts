@@ -164,6 +164,34 @@ describe("parseArgs mode rules", () => {
   });
 });
 
+describe("parseArgs chart matrix (--metallb-version)", () => {
+  it("is unset by default: the profile's chart version is installed", () => {
+    expect(parseArgs([], HOME).metallbVersion).toBeUndefined();
+  });
+  it("takes a chart version from the flag or the environment, the flag first", () => {
+    expect(parseArgs(["--metallb-version", "0.16.1"], HOME).metallbVersion).toBe("0.16.1");
+    expect(parseArgs([], { ...HOME, METALLB_CONFORMANCE_METALLB_VERSION: "0.16.1" }).metallbVersion).toBe("0.16.1");
+    expect(
+      parseArgs(["--metallb-version", "0.15.3"], { ...HOME, METALLB_CONFORMANCE_METALLB_VERSION: "0.16.1" }).metallbVersion,
+    ).toBe("0.15.3");
+  });
+  it('refuses a version with a "v" (the chart, not the Go module, version)', () => {
+    expect(errorOf(() => parseArgs(["--metallb-version", "v0.16.1"], HOME)).message).toBe(
+      'invalid metallbVersion: got "v0.16.1", expected a MetalLB chart version like 0.16.1 (one of METALLB_VERSIONS in images/versions.env) (from --metallb-version)',
+    );
+  });
+  it("refuses it with target kubeconfig: a live cluster is verified as its profile says", () => {
+    const error = errorOf(() => parseArgs(["--target", "kubeconfig", "--metallb-version", "0.16.1"], HOME));
+    expect(error.message).toMatch(
+      /^invalid metallbVersion: got "0.16.1", expected no value with target kubeconfig .*metallb\.chart\.version/,
+    );
+  });
+  it("travels to the vitest workers with the rest of the config", () => {
+    const config = parseArgs(["--metallb-version", "0.16.1"], HOME);
+    expect(readConfigFromEnv(serializeConfigForChild(config)).metallbVersion).toBe("0.16.1");
+  });
+});
+
 describe("parseArgs bad values: one line naming field, value and expectation", () => {
   const cases: [string, readonly string[], Record<string, string>, string][] = [
     ["target (CLI)", ["--target", "kind"], {}, 'invalid target: got "kind", expected one of "k3s", "kubeconfig" (from --target)'],

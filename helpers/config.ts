@@ -23,6 +23,9 @@ export interface RunConfig {
   readonly mode: Mode;
   readonly reportsDir: string;
   readonly runId: string;
+  /** Only for target k3s: install (and expect) this MetalLB chart version instead of the
+   * profile's metallb.chart.version — the chart matrix. */
+  readonly metallbVersion?: string;
   /** Overrides of the profile's timeouts; see resolveTimeouts. */
   readonly timeouts: Readonly<TimeoutOverrides>;
 }
@@ -80,6 +83,10 @@ const FIELDS = {
   context: { schema: nonEmpty, expected: "a kubeconfig context name" },
   mode: { schema: z.enum(MODES), expected: 'one of "verify-only", "install"' },
   reportsDir: { schema: nonEmpty, expected: "a directory path for the reports" },
+  metallbVersion: {
+    schema: z.string().regex(/^\d+\.\d+\.\d+$/),
+    expected: "a MetalLB chart version like 0.16.1 (one of METALLB_VERSIONS in images/versions.env)",
+  },
   runId: {
     schema: z.string().regex(RUN_ID),
     expected: "1-20 lowercase letters, digits or '-', starting and ending with a letter or digit",
@@ -101,6 +108,7 @@ const RunConfigSchema = z.strictObject({
   context: FIELDS.context.schema.optional(),
   mode: FIELDS.mode.schema,
   reportsDir: FIELDS.reportsDir.schema,
+  metallbVersion: FIELDS.metallbVersion.schema.optional(),
   runId: FIELDS.runId.schema,
   timeouts: z.strictObject(
     Object.fromEntries(TIMEOUT_KEYS.map((key) => [key, optionalMs])) as Record<TimeoutKey, typeof optionalMs>,
@@ -116,6 +124,7 @@ const FLAG: Record<FieldName, string> = {
   context: "--context",
   mode: "--mode",
   reportsDir: "--reports-dir",
+  metallbVersion: "--metallb-version",
   runId: "--run-id",
 };
 
@@ -126,6 +135,7 @@ const ENV: Record<FieldName, string> = {
   context: `${ENV_PREFIX}CONTEXT`,
   mode: `${ENV_PREFIX}MODE`,
   reportsDir: `${ENV_PREFIX}REPORTS_DIR`,
+  metallbVersion: `${ENV_PREFIX}METALLB_VERSION`,
   runId: `${ENV_PREFIX}RUN_ID`,
 };
 
@@ -167,7 +177,8 @@ function buildCommand(): Command {
     .option(`${FLAG.context} <name>`, "kubeconfig context (default: the current one)")
     .option(`${FLAG.mode} <mode>`, '"install" (default for k3s) or "verify-only" (default for kubeconfig)')
     .option(`${FLAG.reportsDir} <dir>`, `where reports are written (default ${DEFAULT_REPORTS_DIR})`)
-    .option(`${FLAG.runId} <id>`, "id in every name and label (default: random)");
+    .option(`${FLAG.runId} <id>`, "id in every name and label (default: random)")
+    .option(`${FLAG.metallbVersion} <version>`, "target k3s: install this MetalLB chart instead of the profile's (chart matrix)");
   for (const key of TIMEOUT_KEYS) {
     command.option(`${timeoutFlag(key)} <ms>`, `override the profile's timeouts.${key}`);
   }
@@ -220,6 +231,12 @@ export function parseArgs(argv: readonly string[], env: Env): RunConfig {
   const explicitKubeconfig = pick("kubeconfig");
   const explicitContext = pick("context");
   if (target === "k3s") rejectClusterSelection({ kubeconfig: explicitKubeconfig, context: explicitContext });
+  const metallbVersion = pick("metallbVersion");
+  if (metallbVersion && target !== "k3s") {
+    const expected =
+      "no value with target kubeconfig (a live cluster runs what it runs: set metallb.chart.version in its profile)";
+    throw new ConfigError("metallbVersion", metallbVersion.value, expected, metallbVersion.source);
+  }
 
   const modeRaw = pick("mode") ?? { value: target === "k3s" ? "install" : "verify-only", source: "default" };
   const mode = validate("mode", FIELDS.mode, modeRaw);
@@ -245,6 +262,7 @@ export function parseArgs(argv: readonly string[], env: Env): RunConfig {
     ...(explicitContext ? { context: validate("context", FIELDS.context, explicitContext) } : {}),
     mode,
     reportsDir: read("reportsDir", DEFAULT_REPORTS_DIR),
+    ...(metallbVersion ? { metallbVersion: validate("metallbVersion", FIELDS.metallbVersion, metallbVersion) } : {}),
     runId: read("runId", randomRunId()),
     timeouts: readTimeoutOverrides(options, env),
   };

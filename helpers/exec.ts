@@ -36,16 +36,27 @@ export function podExecutor(kc: k8s.KubeConfig, namespace: string, pod: string, 
         .exec(namespace, pod, container, command, stdout, stderr, null, false, (s) => {
           status = s;
         })
-        .then((ws) => {
-          ws.on("error", reject);
-          ws.on("close", () => resolve());
-        }, reject);
+        .then(
+          (ws) => {
+            ws.on("error", (e: unknown) => reject(execError(e)));
+            ws.on("close", () => resolve());
+          },
+          (e: unknown) => reject(execError(e)),
+        );
     });
     if (!status) throw new Error(`exec in ${namespace}/${pod}: connection closed without a status`);
     const exitCode =
       status.status === "Success" ? 0 : Number(status.details?.causes?.find((c) => c.reason === "ExitCode")?.message ?? 1);
     return result(exitCode);
   }
+}
+
+/** The websocket's failure as an Error: client-node rejects with the ws ErrorEvent itself. */
+function execError(e: unknown): Error {
+  if (e instanceof Error) return e;
+  const event = e as { message?: unknown; error?: unknown };
+  if (event.error instanceof Error) return event.error;
+  return new Error(typeof event.message === "string" ? event.message : `websocket error ${JSON.stringify(e)}`);
 }
 
 export function containerExecutor(containerId: string, description: string): Executor {

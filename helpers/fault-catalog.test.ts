@@ -50,6 +50,10 @@ describe("the fault catalog", () => {
     expect(() => parseFault("name: x\ndescription: d\nexpect: { criterion: AC1, words: [a] }", "empty.yaml")).toThrow(
       /empty\.yaml: break: expected at least one step/,
     );
+    expect(
+      parseFault("name: x\ndescription: d\nprofile: { backend.image: i }\nexpect: { criterion: AC4, words: [a] }", "p.yaml")
+        .profile,
+    ).toEqual({ "backend.image": "i" });
   });
 
   it("refuses a fault name that is not in the catalog", () => {
@@ -102,5 +106,40 @@ describe("judging a run against a fault", () => {
     expect(judge(ac3, v).why).toBe("later criteria AC4 failed, expected passed, skipped or blocked");
     const passedLater = verdict({ AC1: ["passed"], AC2: ["passed"], AC3: ["failed", "no L2Advertisement"], AC4: ["passed"] });
     expect(judge(fault({ later: "blocked" }), passedLater).why).toBe("later criteria AC4 passed, expected blocked");
+  });
+
+  describe("at the expected step", () => {
+    const ac4 = fault({ criterion: "AC4", words: ["no ready endpoints"], checks: { passed: ["external IP"], failed: ["GET"] } });
+    const withChecks = (checks: [string, "passed" | "failed", string?][]): Verdict => {
+      const v = verdict({ AC1: ["passed"], AC2: ["passed"], AC3: ["passed"], AC4: ["failed"] });
+      const ac4Result = {
+        id: "AC4",
+        title: "AC4",
+        status: "failed" as const,
+        checks: checks.map(([name, status, message]) => ({ name, status, message, durationMs: 1 })),
+      };
+      return { ...v, criteria: [...v.criteria.slice(0, 3), ac4Result] };
+    };
+
+    it("passes when the named checks passed and failed as expected", () => {
+      const v = withChecks([
+        ["gets an external IP", "passed"],
+        ["answers GET /", "failed", "AC4: no answer; no ready endpoints: pod x"],
+      ]);
+      expect(judge(ac4, v)).toMatchObject({ observed: "AC4", ok: true });
+    });
+
+    it("fails the right criterion at the wrong step, saying which", () => {
+      const v = withChecks([
+        ["gets an external IP", "failed", "AC4: no IP; no ready endpoints"],
+        ["answers GET /", "failed", "AC4: no ready endpoints"],
+      ]);
+      expect(judge(ac4, v)).toMatchObject({
+        ok: false,
+        why: 'AC4 failed at the wrong step: "external IP" failed, expected passed',
+      });
+      const missing = withChecks([["answers GET /", "failed", "no ready endpoints"]]);
+      expect(judge(ac4, missing).why).toBe('AC4 failed at the wrong step: "external IP" did not run, expected passed');
+    });
   });
 });

@@ -42,10 +42,18 @@ const FaultSchema = z
       /** later criteria: "blocked" (their Given is gone) or "not-failed" (default: they may pass,
        * e.g. AC2 with one speaker missing, but never fail on their own) */
       later: z.enum(["blocked", "not-failed"]).default("not-failed"),
+      /** the step of that criterion: checks (by part of their name) that must have passed, and
+       * that must have failed — "the HTTP step, not the IP step" */
+      checks: z
+        .strictObject({
+          passed: z.array(z.string().min(1)).default([]),
+          failed: z.array(z.string().min(1)).default([]),
+        })
+        .default({ passed: [], failed: [] }),
     }),
   })
-  .refine((f) => f.break.length > 0 || f.cluster !== undefined, {
-    message: "expected at least one step in break (or a cluster of its own)",
+  .refine((f) => f.break.length > 0 || f.cluster !== undefined || Object.keys(f.profile).length > 0, {
+    message: "expected at least one step in break (or a cluster of its own, or a profile override)",
     path: ["break"],
   });
 export type Fault = z.infer<typeof FaultSchema>;
@@ -147,6 +155,15 @@ export function judge(fault: Fault, verdict: Verdict): FaultJudgement {
   const missing = fault.expect.words.filter((w) => !text.includes(w.toLowerCase()));
   if (missing.length)
     return { observed, ok: false, why: `${observed}'s failure does not say ${missing.map((w) => `"${w}"`).join(", ")}` };
+  const wrongStep = (["passed", "failed"] as const).flatMap((status) =>
+    fault.expect.checks[status]
+      .filter((part) => !criterion!.checks.some((c) => c.name.includes(part) && c.status === status))
+      .map((part) => {
+        const seen = criterion!.checks.find((c) => c.name.includes(part));
+        return `"${part}" ${seen ? seen.status : "did not run"}, expected ${status}`;
+      }),
+  );
+  if (wrongStep.length) return { observed, ok: false, why: `${observed} failed at the wrong step: ${wrongStep.join("; ")}` };
   const later = order.slice(firstBad + 1).map((id, i) => ({ id, status: story[firstBad + 1 + i]?.status ?? "missing" }));
   const wrong = later.filter((c) => (fault.expect.later === "blocked" ? c.status !== "blocked" : c.status === "failed"));
   if (wrong.length) {

@@ -10,6 +10,7 @@ export interface KubeClients {
   apiext: k8s.ApiextensionsV1Api;
   admission: k8s.AdmissionregistrationV1Api;
   custom: k8s.CustomObjectsApi;
+  discovery: k8s.DiscoveryV1Api;
 }
 
 export function kubeClients(kubeconfig: { path?: string; text?: string; context?: string }): KubeClients {
@@ -26,11 +27,17 @@ export function kubeClients(kubeconfig: { path?: string; text?: string; context?
     apiext: kc.makeApiClient(k8s.ApiextensionsV1Api),
     admission: kc.makeApiClient(k8s.AdmissionregistrationV1Api),
     custom: kc.makeApiClient(k8s.CustomObjectsApi),
+    discovery: kc.makeApiClient(k8s.DiscoveryV1Api),
   };
 }
 
 export function isNotFound(error: unknown): boolean {
   return (error as { code?: number }).code === 404;
+}
+
+/** When an event last happened (the newest of its timestamps that is set), in ms since the epoch. */
+export function eventTime(e: k8s.CoreV1Event): number {
+  return new Date(e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp ?? 0).getTime();
 }
 
 export function nodeIsReady(node: k8s.V1Node): boolean {

@@ -45,7 +45,7 @@ export async function upgradeInstallMetallb(images: ImageManifest, kubeconfigPat
   const chart = images.metallbCharts[setup.chartVersion];
   if (!chart)
     throw new Error(
-      `no local chart for MetalLB ${setup.chartVersion}: run \`npm run images -- --metallb v${setup.chartVersion}\``,
+      `no local chart for MetalLB ${setup.chartVersion} (built: ${Object.keys(images.metallbCharts).join(", ")}): add v${setup.chartVersion} to METALLB_VERSIONS in images/versions.env and run \`npm run images\``,
     );
   await helmUpgradeInstall({
     helm: images.helm,

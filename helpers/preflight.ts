@@ -109,10 +109,18 @@ export const VERIFY_ONLY_PERMISSIONS: readonly Permission[] = [
   { verb: "get", resource: "services", group: "", scope: "run", why: "AC3/AC4 external IP" },
   { verb: "delete", resource: "services", group: "", scope: "run", why: "AC4 the IP returns to the pool" },
   { verb: "list", resource: "events", group: "", scope: "run", why: "why a Service stays Pending; diagnostics" },
+  {
+    verb: "list",
+    resource: "endpointslices",
+    group: "discovery.k8s.io",
+    scope: "run",
+    why: "AC4 why HTTP fails: ready endpoints",
+  },
+  { verb: "list", resource: "pods", group: "", scope: "run", why: "AC4 why the backend is not ready; segment probe pods" },
   { verb: "get", resource: "nodes", group: "", scope: "cluster", segmentProbeOnly: true, why: "segment probe: node InternalIP" },
   { verb: "create", resource: "daemonsets", group: APPS, scope: "run", segmentProbeOnly: true, why: "segment probe pods" },
   { verb: "get", resource: "daemonsets", group: APPS, scope: "run", segmentProbeOnly: true, why: "segment probe Ready" },
-  { verb: "list", resource: "pods", group: "", scope: "run", segmentProbeOnly: true, why: "segment probe pods" },
+
   // Websocket exec is a GET (authorized as "get" up to Kubernetes 1.30, as "create" from 1.31).
   { verb: "get", resource: "pods/exec", group: "", scope: "run", segmentProbeOnly: true, why: "ARP and HTTP from the probe" },
   { verb: "create", resource: "pods/exec", group: "", scope: "run", segmentProbeOnly: true, why: "ARP and HTTP from the probe" },

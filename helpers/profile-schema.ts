@@ -59,6 +59,9 @@ const milliseconds = z
   .positive(expecting("a positive whole number of milliseconds"))
   .max(MAX_TIMEOUT_MS, expecting(`at most ${MAX_TIMEOUT_MS} milliseconds`));
 
+/** The backend image when the profile names none (images/versions.env NGINX_IMAGE). */
+export const DEFAULT_BACKEND_IMAGE = "docker.io/library/nginx:1.22.1";
+
 /** Like z.strictObject, but an unknown key is reported with the keys that are allowed there. */
 function strict<T extends z.core.$ZodLooseShape>(shape: T) {
   const known = Object.keys(shape).join(", ");
@@ -115,6 +118,12 @@ export const ProfileSchema = strict({
     ).default([]),
   }),
   l2Advertisement: strict({ name: objectName("an L2Advertisement name") }),
+  // The nginx image of the AC3/AC4 (and beyond-story) test backends: it must serve the stock
+  // welcome page on :80. `npm run images` builds the default under this name for the ephemeral
+  // target; a live cluster pulls it (name a mirror here if the nodes cannot reach Docker Hub).
+  backend: strict({
+    image: text("an nginx image reference like docker.io/library/nginx:1.22.1"),
+  }).default({ image: DEFAULT_BACKEND_IMAGE }),
   // "Another device on the segment" on a live cluster: a hostNetwork pod of this image (arping,
   // curl, ip) on a node other than the announcing one. Absent: those checks are "not verifiable".
   segmentProbe: strict({

@@ -8,6 +8,7 @@ import {
   assertAddressAllowed,
   deriveEphemeralProfile,
   loadProfile,
+  withChartVersion,
   parseProfile,
   poolRanges,
   validateProfile,
@@ -152,6 +153,16 @@ describe("profile field validation", () => {
     const profile = validateProfile(data, "t");
     expect([profile.pool.reserved, profile.network.reserved, profile.metallb.namespaceCandidates]).toEqual([[], [], []]);
   });
+
+  it("defaults the backend image to the nginx image `npm run images` builds", () => {
+    const data = homelabData();
+    delete data.backend;
+    const built = /^NGINX_IMAGE=(\S+)$/m.exec(readFileSync("images/versions.env", "utf8"))?.[1];
+    expect(validateProfile(data, "t").backend.image).toBe(built);
+    expect(validateProfile({ ...data, backend: { image: "mirror.lan/nginx:1.22.1" } }, "t").backend.image).toBe(
+      "mirror.lan/nginx:1.22.1",
+    );
+  });
 });
 
 describe("profile cross-checks", () => {
@@ -287,6 +298,23 @@ describe("deriveEphemeralProfile", () => {
   it("refuses a malformed or IPv6 subnet", () => {
     expect(issuesOf(() => deriveEphemeralProfile(homelab, "172.29.2.5/24"))[0]).toMatch(/^network.subnet: .*host bits/);
     expect(issuesOf(() => deriveEphemeralProfile(homelab, "fd00::/64"))[0]).toMatch(/^network.subnet: .*IPv6/);
+  });
+});
+
+describe("withChartVersion", () => {
+  const homelab = loadProfile(HOMELAB);
+  it("changes only the chart version", () => {
+    const matrix = withChartVersion(homelab, "0.16.1");
+    expect(matrix.metallb.chart.version).toBe("0.16.1");
+    expect({ ...matrix, metallb: { ...matrix.metallb, chart: homelab.metallb.chart } }).toEqual(homelab);
+    expect(homelab.metallb.chart.version).toBe("0.15.3");
+  });
+  it("returns the profile itself without a version or with the same one", () => {
+    expect(withChartVersion(homelab, undefined)).toBe(homelab);
+    expect(withChartVersion(homelab, "0.15.3")).toBe(homelab);
+  });
+  it("validates the new version like the profile's own", () => {
+    expect(issuesOf(() => withChartVersion(homelab, "latest"))[0]).toMatch(/^metallb\.chart\.version: /);
   });
 });
 

@@ -218,6 +218,15 @@ export function deriveEphemeralProfile(profile: Profile, subnetCidr: string): Pr
   return validateProfile(derived, name);
 }
 
+/** The profile with another MetalLB chart version: what the chart matrix (`--metallb-version`)
+ * installs and AC1 then expects. Everything else, the homelab's facts, stays as it is. */
+export function withChartVersion(profile: Profile, version: string | undefined): Profile {
+  if (version === undefined || version === profile.metallb.chart.version) return profile;
+  const data = structuredClone(profile) as ProfileData;
+  data.metallb.chart.version = version;
+  return validateProfile(data, profile.name);
+}
+
 export type AddressScope = "pool" | "subnet";
 
 const INSIDE = "expected an address inside it";

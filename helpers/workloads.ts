@@ -10,16 +10,19 @@ export function runLabelsK8s(runId: string): Record<string, string> {
   return { ...MANAGED_BY, [RUN_ID_LABEL]: runId };
 }
 
-/** nginx on :80, Ready once it serves "/" (probed every second). */
-function nginxContainer(image: string): k8s.V1Container {
+/** nginx on :80, Ready once it serves "/" (probed every second), or once it runs. */
+function nginxContainer(image: string, readyWhen: ReadyWhen = "serving"): k8s.V1Container {
   return {
     name: "nginx",
     image,
     imagePullPolicy: "IfNotPresent",
     ports: [{ containerPort: 80 }],
-    readinessProbe: { httpGet: { path: "/", port: 80 }, periodSeconds: 1 },
+    readinessProbe: readyWhen === "serving" ? { httpGet: { path: "/", port: 80 }, periodSeconds: 1 } : undefined,
   };
 }
+
+/** "serving": Ready once GET / answers on :80; "running": Ready once the container runs. */
+export type ReadyWhen = "serving" | "running";
 
 export async function createRunNamespace(kube: KubeClients, name: string, runId: string): Promise<k8s.V1Namespace> {
   // The live target's segment probe is a hostNetwork pod: allowed in this namespace only.
@@ -86,6 +89,8 @@ export interface NginxDeploymentOptions {
   nodeSelector?: Record<string, string>;
   /** at most one replica per node (required pod anti-affinity on the hostname) */
   onePerNode?: boolean;
+  /** default "serving" */
+  readyWhen?: ReadyWhen;
 }
 
 /** An nginx Deployment (one replica unless told) serving the stock welcome page on :80. */
@@ -113,7 +118,7 @@ export async function createNginxDeployment(kube: KubeClients, o: NginxDeploymen
             terminationGracePeriodSeconds: 1,
             nodeSelector: o.nodeSelector,
             affinity,
-            containers: [nginxContainer(o.image)],
+            containers: [nginxContainer(o.image, o.readyWhen)],
           },
         },
       },

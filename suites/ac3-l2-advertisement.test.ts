@@ -38,8 +38,16 @@ beforeAll(async () => {
   ns = (await metallbNamespace(kube, run).catch(() => undefined)) ?? "(unknown)";
   if (!given.holds) return; // every check reports "blocked by"; no test Service to wait for
   try {
-    // L2 mode announces a Service only while it has a ready endpoint: give it one.
-    await createNginxDeployment(kube, { namespace, name: service.name, runId: run.runId, image: run.nginxImage });
+    // L2 mode announces a Service only while it has a ready endpoint: give it one. Serving HTTP
+    // is AC4's to check, so this one counts as ready once it runs (a backend that does not serve
+    // fails AC4 at its HTTP step, not AC3).
+    await createNginxDeployment(kube, {
+      namespace,
+      name: service.name,
+      runId: run.runId,
+      image: run.nginxImage,
+      readyWhen: "running",
+    });
     // On a live cluster the test Service asks for a free, unreserved address (never Traefik's).
     const requestedIP = run.ephemeral
       ? undefined

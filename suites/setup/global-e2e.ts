@@ -14,7 +14,7 @@ import { deleteNamespace } from "../../helpers/conditions.ts";
 import { kubeClients } from "../../helpers/kube.ts";
 import { installMetallbForProfile } from "../../helpers/metallb-setup.ts";
 import { probeAddressFor, startProbe } from "../../helpers/probe.ts";
-import { deriveEphemeralProfile, loadProfile } from "../../helpers/profile.ts";
+import { deriveEphemeralProfile, loadProfile, withChartVersion } from "../../helpers/profile.ts";
 import { progress, timed } from "../../helpers/progress.ts";
 import { runNamespaceName, runState, type RunContext } from "../../helpers/run-context.ts";
 import { createRunNamespace } from "../../helpers/workloads.ts";
@@ -32,7 +32,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const state = runState();
   const config = process.env[CONFIG_ENV] ? readConfigFromEnv(process.env) : parseArgs([], process.env);
   state.reportsDir = config.reportsDir;
-  const homelab = loadProfile(config.profile);
+  // The chart matrix (--metallb-version) installs another chart, which AC1 then expects.
+  const homelab = withChartVersion(loadProfile(config.profile), config.metallbVersion);
   const timeouts = resolveTimeouts(homelab.timeouts, config.timeouts);
   const testNamespace = runNamespaceName(config.runId);
   const diagnosticsDir = join(config.reportsDir, "diagnostics");
@@ -88,6 +89,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   try {
     if (config.target === "k3s") {
       const images = await loadImageManifest();
+      const chartVersion = homelab.metallb.chart.version;
+      if (!images.metallbCharts[chartVersion])
+        throw new Error(
+          `no local chart for MetalLB ${chartVersion} (built: ${Object.keys(images.metallbCharts).join(", ")}): add v${chartVersion} to METALLB_VERSIONS in images/versions.env and run \`npm run images\``,
+        );
       const cluster = await timed(state.phases, "cluster up", () =>
         startEphemeralCluster({
           runId: config.runId,
@@ -109,7 +115,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
         timeouts,
         kubeconfigPath: cluster.kubeconfigPath,
         testNamespace,
-        nginxImage: images.nginxImage,
+        nginxImage: profile.backend.image,
         ephemeral: { cluster, images, probe: { containerId: probe.getId(), address: probeAddress } },
       };
       state.context = context;
@@ -128,7 +134,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
         kubeconfigPath: config.kubeconfig,
         context: config.context,
         testNamespace,
-        nginxImage: process.env.METALLB_CONFORMANCE_NGINX_IMAGE ?? "docker.io/library/nginx:1.22.1",
+        nginxImage: homelab.backend.image,
       };
       state.context = context;
     }
