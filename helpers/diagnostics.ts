@@ -4,14 +4,8 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { dump } from "./yaml-dump.ts";
 import { kubeClients, type KubeClients } from "./kube.ts";
-import {
-  CONTROLLER_SELECTOR,
-  discoverMetallbNamespace,
-  listMetallb,
-  metallbPods,
-  podMetrics,
-  SPEAKER_SELECTOR,
-} from "./metallb.ts";
+import { CONTROLLER_SELECTOR, discoverMetallbNamespace, listMetallb, metallbPods, SPEAKER_SELECTOR } from "./metallb.ts";
+import { podMetrics } from "./metallb-metrics.ts";
 import { progress } from "./progress.ts";
 import { redactSecrets } from "./redact.ts";
 import type { RunContext } from "./run-context.ts";
@@ -51,7 +45,7 @@ export async function collectDiagnostics(context: RunContext, dir: string): Prom
         kube.core.readNamespacedPodLog({ namespace: ns, name, container: role, tailLines: 2000 }),
       );
       await write(`${role}-${node}-${name}.metrics`, async () =>
-        (await podMetrics(kube, ns, name))
+        (await podMetrics(kube, ns, name, context.metricsAccess))
           .filter((s) => s.name.startsWith("metallb_"))
           .map((s) => `${s.name} ${JSON.stringify(s.labels)} ${s.value}`)
           .join("\n"),

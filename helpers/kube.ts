@@ -11,6 +11,7 @@ export interface KubeClients {
   admission: k8s.AdmissionregistrationV1Api;
   custom: k8s.CustomObjectsApi;
   discovery: k8s.DiscoveryV1Api;
+  rbac: k8s.RbacAuthorizationV1Api;
 }
 
 export function kubeClients(kubeconfig: { path?: string; text?: string; context?: string }): KubeClients {
@@ -28,6 +29,7 @@ export function kubeClients(kubeconfig: { path?: string; text?: string; context?
     admission: kc.makeApiClient(k8s.AdmissionregistrationV1Api),
     custom: kc.makeApiClient(k8s.CustomObjectsApi),
     discovery: kc.makeApiClient(k8s.DiscoveryV1Api),
+    rbac: kc.makeApiClient(k8s.RbacAuthorizationV1Api),
   };
 }
 

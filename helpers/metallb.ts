@@ -1,14 +1,12 @@
 // Read-only queries about a MetalLB installation: where it runs, its pools, advertisements,
-// L2 status and metrics. Nothing here changes the cluster.
+// L2 status (metrics: metallb-metrics.ts). Nothing here changes the cluster.
 import type * as k8s from "@kubernetes/client-node";
 import { isNotFound, type KubeClients } from "./kube.ts";
-import { parseMetrics, type Sample } from "./metrics.ts";
 
 export const METALLB_GROUP = "metallb.io";
 export const METALLB_VERSION = "v1beta1";
 export const CONTROLLER_SELECTOR = "app.kubernetes.io/component=controller,app.kubernetes.io/name=metallb";
 export const SPEAKER_SELECTOR = "app.kubernetes.io/component=speaker,app.kubernetes.io/name=metallb";
-export const METRICS_PORT = 7472;
 
 export interface MetallbObject {
   metadata: k8s.V1ObjectMeta;
@@ -96,11 +94,6 @@ export async function serviceL2Status(kube: KubeClients, metallbNamespace: strin
 }
 
 /** Scrapes a MetalLB pod's metrics through the API server's pod proxy. */
-export async function podMetrics(kube: KubeClients, namespace: string, pod: string, port = METRICS_PORT): Promise<Sample[]> {
-  const text = await kube.core.connectGetNamespacedPodProxyWithPath({ namespace, name: `${pod}:${port}`, path: "metrics" });
-  return parseMetrics(String(text));
-}
-
 export async function metallbPods(kube: KubeClients, namespace: string, selector: string): Promise<k8s.V1Pod[]> {
   return (await kube.core.listNamespacedPod({ namespace, labelSelector: selector })).items;
 }

@@ -212,7 +212,14 @@ describe("describeRequestFailure", () => {
 describe("preflight (fake API server on 127.0.0.1)", () => {
   let server: Server;
   let url: string;
-  let behaviour: { version: number; deny: (attrs: Record<string, string>) => boolean; hang: boolean; discovery?: number };
+  let behaviour: {
+    version: number;
+    deny: (attrs: Record<string, string>) => boolean;
+    hang: boolean;
+    discovery?: number;
+    /** the controller's metrics port, as MetalLB 0.16+ declares it */
+    httpsMetrics?: boolean;
+  };
   const reviews: Record<string, string>[] = [];
 
   function reply(res: ServerResponse, status: number, body: unknown): void {
@@ -240,9 +247,9 @@ describe("preflight (fake API server on 127.0.0.1)", () => {
     }
     if (req.url?.startsWith("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews")) {
       const review = JSON.parse(Buffer.concat(chunks).toString("utf8")) as {
-        spec: { resourceAttributes: Record<string, string> };
+        spec: { resourceAttributes?: Record<string, string>; nonResourceAttributes?: Record<string, string> };
       };
-      const attrs = review.spec.resourceAttributes;
+      const attrs = review.spec.resourceAttributes ?? review.spec.nonResourceAttributes!;
       reviews.push(attrs);
       return reply(res, 201, { ...review, status: { allowed: !behaviour.deny(attrs) } });
     }
@@ -250,6 +257,13 @@ describe("preflight (fake API server on 127.0.0.1)", () => {
       return reply(res, 403, { kind: "Status", message: "deployments.apps is forbidden", code: 403 });
     if (req.url?.startsWith("/apis/apps/v1/deployments"))
       return reply(res, 200, { items: [{ metadata: { name: "metallb-controller", namespace: "metallb-system" } }] });
+    if (req.url?.startsWith("/apis/apps/v1/namespaces/metallb-system/deployments")) {
+      const port = behaviour.httpsMetrics
+        ? { name: "metricshttps", containerPort: 9120 }
+        : { name: "monitoring", containerPort: 7472 };
+      const template = { spec: { containers: [{ name: "controller", ports: [port] }] } };
+      return reply(res, 200, { items: [{ metadata: { name: "metallb-controller" }, spec: { selector: {}, template } }] });
+    }
     reply(res, 404, { kind: "Status", code: 404 });
   }
 
@@ -287,7 +301,7 @@ describe("preflight (fake API server on 127.0.0.1)", () => {
     const result = await preflight(kubeconfig(), options);
     expect(result.serverVersion).toBe("v1.25.4+k3s1");
     expect(result.metallbNamespace).toBe("metallb-system");
-    const expected = VERIFY_ONLY_PERMISSIONS.filter((p) => !p.segmentProbeOnly).length;
+    const expected = VERIFY_ONLY_PERMISSIONS.filter((p) => !p.segmentProbeOnly && !p.httpsMetricsOnly).length;
     expect(result.permissionsChecked).toBe(expected);
     expect(reviews).toHaveLength(expected);
     expect(reviews).toContainEqual(
@@ -304,8 +318,21 @@ describe("preflight (fake API server on 127.0.0.1)", () => {
     behaviour = { version: 200, deny: () => false, hang: false };
     reviews.length = 0;
     const result = await preflight(kubeconfig(), { ...options, segmentProbe: true });
-    expect(result.permissionsChecked).toBe(VERIFY_ONLY_PERMISSIONS.length);
+    expect(result.permissionsChecked).toBe(VERIFY_ONLY_PERMISSIONS.filter((p) => !p.httpsMetricsOnly).length);
     expect(reviews).toContainEqual(expect.objectContaining({ verb: "create", resource: "pods", subresource: "exec" }));
+  });
+
+  it("checks port-forward and get /metrics only when MetalLB serves HTTPS metrics (0.16+)", async () => {
+    behaviour = { version: 200, deny: (a) => a.path === "/metrics", hang: false, httpsMetrics: true };
+    reviews.length = 0;
+    const error = await preflight(kubeconfig(), options).catch((e: unknown) => e);
+    expect(reviews).toContainEqual({ verb: "get", path: "/metrics" });
+    expect(reviews).toContainEqual(
+      expect.objectContaining({ verb: "create", resource: "pods", subresource: "portforward", namespace: "metallb-system" }),
+    );
+    expect((error as Error).message).toBe(
+      'RBAC: user nightly (context fake-ctx) may not: get /metrics — grant them (see README "Nightly")',
+    );
   });
 
   it("names every denied permission in one RBAC line", async () => {

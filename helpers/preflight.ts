@@ -5,6 +5,7 @@
 import { basename } from "node:path";
 import * as k8s from "@kubernetes/client-node";
 import { CONTROLLER_SELECTOR, SPEAKER_SELECTOR } from "./metallb.ts";
+import { kubeconfigMetricsAccess, metricsEndpointOf } from "./metallb-metrics.ts";
 import { redactSecrets } from "./redact.ts";
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
@@ -50,6 +51,8 @@ export interface Permission {
   readonly scope: Scope;
   /** only when the profile names a segmentProbe (hostNetwork probe pods in the run's namespace) */
   readonly segmentProbeOnly?: true;
+  /** only when MetalLB serves HTTPS metrics (0.16+) and the user has a bearer token to read them */
+  readonly httpsMetricsOnly?: true;
   readonly why: string;
 }
 
@@ -124,10 +127,36 @@ export const VERIFY_ONLY_PERMISSIONS: readonly Permission[] = [
   // Websocket exec is a GET (authorized as "get" up to Kubernetes 1.30, as "create" from 1.31).
   { verb: "get", resource: "pods/exec", group: "", scope: "run", segmentProbeOnly: true, why: "ARP and HTTP from the probe" },
   { verb: "create", resource: "pods/exec", group: "", scope: "run", segmentProbeOnly: true, why: "ARP and HTTP from the probe" },
+  // MetalLB 0.16+: metrics over HTTPS, for tokens allowed to get /metrics, through a port-forward.
+  {
+    verb: "get",
+    resource: "/metrics",
+    group: "",
+    scope: "cluster",
+    httpsMetricsOnly: true,
+    why: "MetalLB 0.16+ metrics authorization",
+  },
+  {
+    verb: "get",
+    resource: "pods/portforward",
+    group: "",
+    scope: "metallb",
+    httpsMetricsOnly: true,
+    why: "MetalLB 0.16+ metrics",
+  },
+  {
+    verb: "create",
+    resource: "pods/portforward",
+    group: "",
+    scope: "metallb",
+    httpsMetricsOnly: true,
+    why: "MetalLB 0.16+ metrics",
+  },
 ];
 
 /** kubectl's spelling: "list nodes", "get pods/proxy", "list ipaddresspools.metallb.io". */
 export function permissionName(p: Permission): string {
+  if (p.resource.startsWith("/")) return `${p.verb} ${p.resource}`; // a non-resource URL
   const [resource, subresource] = p.resource.split("/");
   const qualified = p.group ? `${resource}.${p.group}` : resource;
   return `${p.verb} ${qualified}${subresource ? `/${subresource}` : ""}`;
@@ -333,6 +362,14 @@ async function discoverNamespace(apps: k8s.AppsV1Api, timeoutMs: number): Promis
   return undefined;
 }
 
+/** Does MetalLB's controller in `namespace` serve its metrics over HTTPS (0.16+)? Unknown: no. */
+async function servesHttpsMetrics(apps: k8s.AppsV1Api, namespace: string, timeoutMs: number): Promise<boolean> {
+  const { items } = await withDeadline("list MetalLB's controller", timeoutMs, (o) =>
+    apps.listNamespacedDeployment({ namespace, labelSelector: CONTROLLER_SELECTOR }, o),
+  ).catch(() => ({ items: [] as k8s.V1Deployment[] }));
+  return items.some((d) => metricsEndpointOf({ spec: d.spec?.template.spec }).scheme === "https");
+}
+
 async function allowed(
   authz: k8s.AuthorizationV1Api,
   p: Permission,
@@ -346,7 +383,9 @@ async function allowed(
         body: {
           apiVersion: "authorization.k8s.io/v1",
           kind: "SelfSubjectAccessReview",
-          spec: { resourceAttributes: { verb: p.verb, group: p.group, resource, subresource, namespace } },
+          spec: p.resource.startsWith("/")
+            ? { nonResourceAttributes: { verb: p.verb, path: p.resource } }
+            : { resourceAttributes: { verb: p.verb, group: p.group, resource, subresource, namespace } },
         },
       },
       options,
@@ -383,10 +422,10 @@ export async function preflight(kc: k8s.KubeConfig, options: PreflightOptions): 
 
   const info = await step("GET /version", () => withDeadline("GET /version", timeoutMs, (o) => version.getCode({}, o)));
 
-  const needed = VERIFY_ONLY_PERMISSIONS.filter((p) => options.segmentProbe || !p.segmentProbeOnly);
-  const check = (scope: Scope, namespace: string | undefined) =>
+  const needed = VERIFY_ONLY_PERMISSIONS.filter((p) => (options.segmentProbe || !p.segmentProbeOnly) && !p.httpsMetricsOnly);
+  const check = (scope: Scope, namespace: string | undefined, list = needed) =>
     Promise.all(
-      needed.filter((p) => p.scope === scope).map(async (p) => ({ p, ok: await allowed(authz, p, namespace, timeoutMs) })),
+      list.filter((p) => p.scope === scope).map(async (p) => ({ p, ok: await allowed(authz, p, namespace, timeoutMs) })),
     );
   const reviewed = await step(SSAR_REQUEST, async () => {
     const fixed = options.metallbNamespace !== "discover" ? options.metallbNamespace : undefined;
@@ -403,7 +442,18 @@ export async function preflight(kc: k8s.KubeConfig, options: PreflightOptions): 
         }),
     ]);
     const metallb = discovered ? await check("metallb", discovered) : [];
-    return { results: [...cluster, ...everywhere, ...metallb, ...run], metallbNamespace: discovered, metallbUnchecked };
+    // Reading HTTPS metrics needs more, but only with a token to read them with (without one
+    // those checks are reported "not verifiable here").
+    const https =
+      discovered && (await kubeconfigMetricsAccess(kc)).bearerToken && (await servesHttpsMetrics(apps, discovered, timeoutMs))
+        ? VERIFY_ONLY_PERMISSIONS.filter((p) => p.httpsMetricsOnly)
+        : [];
+    const httpsResults = [...(await check("cluster", undefined, https)), ...(await check("metallb", discovered, https))];
+    return {
+      results: [...cluster, ...everywhere, ...metallb, ...run, ...httpsResults],
+      metallbNamespace: discovered,
+      metallbUnchecked,
+    };
   });
   const missing = reviewed.results.filter((r) => !r.ok).map((r) => r.p);
   if (missing.length > 0)

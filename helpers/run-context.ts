@@ -1,6 +1,7 @@
 // What the global setup hands every suite file: the target, the expected facts (profile, with
 // the ephemeral subnet applied), where to reach the cluster, and the run's own namespace.
 import type { ImageManifest } from "./cache.ts";
+import type { MetricsAccess } from "./metallb-metrics.ts";
 import type { EphemeralCluster } from "./cluster.ts";
 import type { Mode, Target } from "./config.ts";
 import type { Profile, Timeouts } from "./profile.ts";
@@ -22,6 +23,8 @@ export interface RunContext {
   nginxImage: string;
   /** per-run namespace for the suites' own objects (labelled, removed at the end) */
   testNamespace: string;
+  /** how MetalLB's HTTPS metrics (0.16+) may be read: a token, or why there is none */
+  metricsAccess: MetricsAccess;
   /** only on the ephemeral target */
   ephemeral?: {
     cluster: EphemeralCluster;

@@ -3,17 +3,11 @@
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { addressCount, contains, parseAddressRange, rangeToString } from "../helpers/ip-range.ts";
 import { kubeClients, nodeInternalIP, type KubeClients } from "../helpers/kube.ts";
-import {
-  CONTROLLER_SELECTOR,
-  listMetallb,
-  metallbPods,
-  podMetrics,
-  readMetallb,
-  type MetallbObject,
-} from "../helpers/metallb.ts";
+import { CONTROLLER_SELECTOR, listMetallb, metallbPods, readMetallb, type MetallbObject } from "../helpers/metallb.ts";
+import { podMetrics } from "../helpers/metallb-metrics.ts";
 import { findSamples } from "../helpers/metrics.ts";
 import { poolRanges } from "../helpers/profile.ts";
-import { waitFor, done, notYet } from "../helpers/wait.ts";
+import { waitFor, done, notYet, type Observation } from "../helpers/wait.ts";
 import { Given } from "./support/given.ts";
 import { metallbNamespace, metallbRunning } from "./support/metallb-state.ts";
 
@@ -25,6 +19,30 @@ const given = new Given("AC1");
 let kube: KubeClients;
 let ns: string;
 let pool: MetallbObject | undefined;
+
+/** The allocator's count of the pool's addresses: MetalLB 0.15+ writes it into the pool's status
+ * (assigned + available); older versions only export metallb_allocator_addresses_total. */
+async function allocatorCount(): Promise<Observation<{ total: number; source: string }>> {
+  const status = (await readMetallb(kube, "ipaddresspools", ns, poolName))?.status as
+    { assignedIPv4?: number; availableIPv4?: number } | undefined;
+  if (typeof status?.availableIPv4 === "number") {
+    const assigned = status.assignedIPv4 ?? 0;
+    return done({
+      total: assigned + status.availableIPv4,
+      source: `status: ${assigned} assigned + ${status.availableIPv4} available`,
+    });
+  }
+  const controller = (await metallbPods(kube, ns, CONTROLLER_SELECTOR))[0];
+  if (!controller) return notYet("no pool status and no controller pod to read allocator metrics from");
+  const samples = findSamples(
+    await podMetrics(kube, ns, controller.metadata!.name!, run.metricsAccess),
+    "metallb_allocator_addresses_total",
+    { pool: poolName },
+  );
+  return samples[0]
+    ? done({ total: samples[0].value, source: "metallb_allocator_addresses_total" })
+    : notYet("no pool status, and the controller's metrics report no such pool");
+}
 
 function poolAddresses(p: MetallbObject): string[] {
   return ((p.spec?.addresses as string[] | undefined) ?? []).map((a) => rangeToString(parseAddressRange(a))).sort();
@@ -89,23 +107,13 @@ describe(`AC2: IPAddressPool ${poolName} (${profile.pool.addresses.join(", ")}) 
 
   it(`is counted by MetalLB's allocator (${profile.pool.addressCount} addresses)`, async () => {
     given.require();
-    const controller = (await metallbPods(kube, ns, CONTROLLER_SELECTOR))[0];
-    expect(controller, `AC2: no controller pod in ${ns} to read allocator metrics from`).toBeDefined();
-    const total = await waitFor(
-      `metallb_allocator_addresses_total{pool="${poolName}"}`,
-      async () => {
-        const samples = findSamples(
-          await podMetrics(kube, ns, controller!.metadata!.name!),
-          "metallb_allocator_addresses_total",
-          { pool: poolName },
-        );
-        return samples[0] ? done(samples[0].value) : notYet("the controller reports no such pool");
-      },
-      { timeoutMs: timeouts.metallbReadyMs, intervalMs: 1000 },
-    );
+    const counted = await waitFor(`MetalLB's count of the addresses in ${poolName}`, () => allocatorCount(), {
+      timeoutMs: timeouts.metallbReadyMs,
+      intervalMs: 1000,
+    });
     expect(
-      total,
-      `AC2: MetalLB's allocator counts ${total} addresses in ${poolName}, expected ${profile.pool.addressCount}`,
+      counted.total,
+      `AC2: MetalLB's allocator counts ${counted.total} addresses in ${poolName} (${counted.source}), expected ${profile.pool.addressCount}`,
     ).toBe(profile.pool.addressCount);
   });
 

@@ -20,7 +20,8 @@ import { deploymentAvailable, httpAnswers200, resourceDeleted, serviceHasIngress
 import { httpGet } from "../../helpers/http.ts";
 import { isNotFound, kubeClients, type KubeClients } from "../../helpers/kube.ts";
 import { predictedL2Announcer } from "../../helpers/l2-election.ts";
-import { listMetallb, metallbPods, podIsReady, podMetrics, SPEAKER_SELECTOR } from "../../helpers/metallb.ts";
+import { listMetallb, metallbPods, podIsReady, SPEAKER_SELECTOR } from "../../helpers/metallb.ts";
+import { podMetrics } from "../../helpers/metallb-metrics.ts";
 import { findSamples } from "../../helpers/metrics.ts";
 import {
   missingEgressGuardRules,
@@ -148,7 +149,9 @@ async function nodesAnnouncing(ip: string, stopped: string): Promise<{ nodes: st
   );
   const nodes: string[] = [];
   for (const pod of speakers) {
-    const samples = findSamples(await podMetrics(kube, ns, pod.metadata!.name!), "metallb_speaker_announced", { ip });
+    const samples = findSamples(await podMetrics(kube, ns, pod.metadata!.name!, run.metricsAccess), "metallb_speaker_announced", {
+      ip,
+    });
     if (samples.some((s) => s.value === 1)) nodes.push(pod.spec!.nodeName!);
   }
   return { nodes, asked: speakers.map((p) => p.spec!.nodeName!) };

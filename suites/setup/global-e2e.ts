@@ -12,6 +12,7 @@ import { CONFIG_ENV, parseArgs, readConfigFromEnv, resolveTimeouts } from "../..
 import { collectDiagnostics } from "../../helpers/diagnostics.ts";
 import { deleteNamespace } from "../../helpers/conditions.ts";
 import { kubeClients } from "../../helpers/kube.ts";
+import { grantMetricsReader, kubeconfigMetricsAccess, revokeMetricsReader } from "../../helpers/metallb-metrics.ts";
 import { installMetallbForProfile } from "../../helpers/metallb-setup.ts";
 import { probeAddressFor, startProbe } from "../../helpers/probe.ts";
 import { deriveEphemeralProfile, loadProfile, withChartVersion } from "../../helpers/profile.ts";
@@ -50,6 +51,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
       }
       if (context) {
         const kube = kubeClients({ path: context.kubeconfigPath, context: context.context });
+        if (config.target === "k3s")
+          await revokeMetricsReader(kube, config.runId).catch((e: unknown) =>
+            progress("cleanup", `metrics reader: ${String(e)}`),
+          );
         await timed(state.phases, "cleanup: run namespace", () => deleteNamespace(kube, testNamespace, timeouts.cleanupMs)).catch(
           (e: unknown) => progress("cleanup", `namespace ${testNamespace}: ${String(e)}`),
         );
@@ -115,6 +120,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
         timeouts,
         kubeconfigPath: cluster.kubeconfigPath,
         testNamespace,
+        metricsAccess: {},
         nginxImage: profile.backend.image,
         ephemeral: { cluster, images, probe: { containerId: probe.getId(), address: probeAddress } },
       };
@@ -134,12 +140,19 @@ export default async function setup(project: TestProject): Promise<() => Promise
         kubeconfigPath: config.kubeconfig,
         context: config.context,
         testNamespace,
+        metricsAccess: {},
         nginxImage: homelab.backend.image,
       };
       state.context = context;
     }
     const kube = kubeClients({ path: context.kubeconfigPath, context: context.context });
     await createRunNamespace(kube, testNamespace, config.runId);
+    // MetalLB 0.16+ serves metrics only to a token allowed to get /metrics: on a cluster the run
+    // owns it makes one (removed in cleanup); on a live one it may only use the user's own.
+    context.metricsAccess =
+      config.target === "k3s"
+        ? await grantMetricsReader(kube, testNamespace, config.runId)
+        : await kubeconfigMetricsAccess(kube.kc);
   } catch (error) {
     state.failed = true;
     await cleanup();
