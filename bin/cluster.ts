@@ -11,7 +11,7 @@ import { sweep } from "../helpers/docker.ts";
 import { describeNodes, kubeClients } from "../helpers/kube.ts";
 import { randomRunId } from "../helpers/run-id.ts";
 import { DEFAULT_PROFILE } from "../helpers/config.ts";
-import { loadProfile } from "../helpers/profile.ts";
+import { loadProfile, ProfileError, withChartVersion, type Profile } from "../helpers/profile.ts";
 
 process.env.TESTCONTAINERS_RYUK_DISABLED = "true";
 
@@ -32,7 +32,8 @@ program
   .command("up")
   .description("start a cluster, install MetalLB and the profile's pool, leave it running")
   .option("--no-metallb", "start k3s only")
-  .action(async (opts: { metallb: boolean }) => {
+  .option("--metallb-version <version>", "install this MetalLB chart instead of the profile's (one `npm run images` built)")
+  .action(async (opts: { metallb: boolean; metallbVersion?: string }) => {
     const runId = randomRunId();
     // Interrupted while starting: remove what was created (once; Ctrl-C may arrive twice).
     let interrupted = false;
@@ -43,7 +44,13 @@ program
     };
     process.on("SIGINT", onSignal).on("SIGTERM", onSignal);
     const images = await loadImageManifest();
-    const homelab = loadProfile(DEFAULT_PROFILE);
+    let homelab: Profile;
+    try {
+      homelab = withChartVersion(loadProfile(DEFAULT_PROFILE), opts.metallbVersion);
+    } catch (error) {
+      process.stderr.write(`cluster up: ${error instanceof ProfileError ? error.issues.join("; ") : String(error)}\n`);
+      process.exit(2);
+    }
     const { cluster, profile } = await startHomelabCluster({
       runId,
       images,

@@ -64,7 +64,7 @@ export async function podMetrics(
   }
   if (!access.bearerToken)
     throw new MetricsNotReadable(
-      `pod ${namespace}/${podName} serves its metrics over HTTPS (port ${HTTPS_METRICS_PORT_NAME} ${endpoint.port}) to authorized bearer tokens only; ${access.noTokenReason ?? "this run has none"}`,
+      `pod ${namespace}/${podName} serves its metrics over HTTPS (port ${HTTPS_METRICS_PORT_NAME} ${endpoint.port}) only to callers whose token may get /metrics; ${access.noTokenReason ?? "this run has no token"}`,
     );
   return parseMetrics(await viaPortForward(kube.kc, namespace, podName, endpoint.port, access.bearerToken));
 }
@@ -178,6 +178,6 @@ export async function kubeconfigMetricsAccess(kc: k8s.KubeConfig): Promise<Metri
   if (bearerToken) return { bearerToken };
   const user = kc.getCurrentUser()?.name ?? "(none)";
   return {
-    noTokenReason: `the kubeconfig's user ${user} has no bearer token (client certificate?): use a ServiceAccount token allowed to get /metrics`,
+    noTokenReason: `the kubeconfig's user ${user} signs in without a token (a client certificate?): use a ServiceAccount token allowed to get /metrics`,
   };
 }
