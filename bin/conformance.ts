@@ -59,39 +59,15 @@ function preflightTimeoutMs(): number | undefined {
   return ms;
 }
 
-const names = (items: readonly { name: string }[]) => items.map((i) => i.name).join(", ") || "none";
-
 /** The kubeconfig and context a kubeconfig run will use, checked before anything is contacted. */
 async function loadTarget(config: RunConfig): Promise<k8s.KubeConfig> {
-  const path = config.kubeconfig;
-  if (!path || !existsSync(path)) usageError(`kubeconfig not found: ${path ?? "(none)"} (set --kubeconfig or KUBECONFIG)`);
-  const { KubeConfig } = await import("@kubernetes/client-node");
-  const kc = new KubeConfig();
+  const { loadKubeconfigFile, KubeconfigError } = await import("../helpers/kubeconfig-file.ts");
   try {
-    kc.loadFromFile(path);
+    return loadKubeconfigFile(config.kubeconfig, config.context);
   } catch (error) {
-    const reason = error instanceof TypeError ? "empty, or not a YAML mapping" : (error as Error).message.split("\n")[0];
-    usageError(`kubeconfig ${path} is not readable: ${reason}`);
+    if (error instanceof KubeconfigError) usageError(error.message);
+    throw error;
   }
-  const contexts = `contexts: ${names(kc.getContexts())}`;
-  if (config.context) {
-    if (!kc.getContextObject(config.context)) usageError(`context "${config.context}" not in ${path} (${contexts})`);
-    kc.setCurrentContext(config.context);
-  }
-  const current = kc.getCurrentContext();
-  if (!current) usageError(`kubeconfig ${path} has no current-context (${contexts}): pass --context NAME`);
-  const context = kc.getContextObject(current);
-  if (!context)
-    usageError(`current-context "${current}" of ${path} is not one of its contexts (${contexts}): pass --context NAME`);
-  if (!kc.getCurrentCluster())
-    usageError(
-      `context "${current}" of ${path} names cluster "${context.cluster}", which the file does not define (clusters: ${names(kc.getClusters())})`,
-    );
-  if (context.user && !kc.getCurrentUser())
-    usageError(
-      `context "${current}" of ${path} names user "${context.user}", which the file does not define (users: ${names(kc.getUsers())})`,
-    );
-  return kc;
 }
 
 /** Contacts the API server (version, credentials, RBAC) before vitest starts; says which

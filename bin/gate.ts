@@ -2,7 +2,7 @@
 // cluster's Services (read only) and the latest verdict, prints what it checked.
 // Exit 0: open (Traefik's PRs may merge); 1: closed (one `gate: ...` line per reason);
 // 2: bad input or the cluster could not be read (one line, no stack trace).
-import { appendFileSync, existsSync, readFileSync } from "node:fs";
+import { appendFileSync, readFileSync } from "node:fs";
 import * as k8s from "@kubernetes/client-node";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { DEFAULT_PROFILE } from "../helpers/config.ts";
@@ -15,6 +15,7 @@ import {
   serviceName,
 } from "../helpers/gate.ts";
 import type { GateResult } from "../helpers/gate.ts";
+import { KubeconfigError, loadKubeconfigFile } from "../helpers/kubeconfig-file.ts";
 import { DEFAULT_REQUEST_TIMEOUT_MS, describeRequestFailure, targetOf, withDeadline } from "../helpers/preflight.ts";
 import { loadProfile, ProfileError, type Profile } from "../helpers/profile.ts";
 import { redactSecrets } from "../helpers/redact.ts";
@@ -114,21 +115,15 @@ interface Cluster {
 
 /** Checks the kubeconfig and context before any request, then lists every Service (read only). */
 async function readCluster(path: string, context: string | undefined): Promise<Cluster> {
-  if (!existsSync(path)) badInput(`kubeconfig not found: ${path} (--kubeconfig), expected a kubeconfig file`);
-  const kc = new k8s.KubeConfig();
+  let kc: k8s.KubeConfig;
   try {
-    kc.loadFromFile(path);
+    kc = loadKubeconfigFile(path, context);
   } catch (error) {
-    badInput(`kubeconfig ${path} is not readable: ${firstLine(error)}`);
+    if (error instanceof KubeconfigError) badInput(error.message);
+    throw error;
   }
-  if (context !== undefined && !kc.getContextObject(context)) {
-    const known = kc.getContexts().map((c) => c.name);
-    badInput(`context "${context}" not in ${path} (--context), expected one of: ${known.join(", ") || "none"}`);
-  }
-  if (context !== undefined) kc.setCurrentContext(context);
   const current = kc.getCurrentContext();
-  const server = kc.getCurrentCluster()?.server;
-  if (!server) badInput(`kubeconfig ${path}: context "${current}" names no cluster with a server, expected one`);
+  const server = kc.getCurrentCluster()!.server;
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const request = "list services in all namespaces";
   try {

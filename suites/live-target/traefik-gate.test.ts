@@ -200,7 +200,7 @@ describe("the Traefik merge gate on a live cluster (issue 6)", () => {
     const r = await gateCli("--context", `no-such-context-${run.runId}`);
     expect(r.exitCode, `gate: expected exit 2 (bad input), got:\n${r.all}`).toBe(2);
     expect(r.stderr.trim().split("\n")).toEqual([
-      expect.stringMatching(/^gate: context "no-such-context-.*" not in .* \(--context\), expected one of: /),
+      expect.stringMatching(/^gate: context "no-such-context-.*" not in .* \(contexts: /),
     ]);
     expect(r.stdout).toBe("");
   });
