@@ -16,7 +16,7 @@ function sampleVerdict(): Verdict {
         title: "MetalLB is deployed by Helm",
         checks: [
           { name: "release at chart 0.15.3", status: "passed", durationMs: 1234 },
-          { name: "speaker on every node", status: "passed", durationMs: 80 },
+          { name: "speaker on every node", status: "passed", durationMs: 80, notes: ["3 speakers, <one> per node"] },
         ],
       },
       {
@@ -160,7 +160,9 @@ describe("toJson", () => {
       status: "passed",
       message: null,
       durationMs: 1234,
+      notes: [],
     });
+    expect(parsed.criteria[0].checks[1].notes).toEqual(["3 speakers, <one> per node"]);
     expect(parsed.criteria[1].checks[0].message).toBe(TRICKY);
     expect(parsed.criteria[3].checks).toEqual([]);
   });
@@ -185,6 +187,15 @@ describe("toMarkdown", () => {
     }
     expect(md).toContain("| (no checks ran) | ❌ failed | 0ms | ran no checks");
     expect(md.trimEnd().split("\n").at(-1)).toBe("Phases: cluster 45.0s · install 30.1s");
+  });
+});
+
+describe("a check's notes (its test's annotations)", () => {
+  it("appear in every format", () => {
+    const v = sampleVerdict();
+    expect(toJUnitXml(v)).toContain("<system-out>3 speakers, &lt;one&gt; per node</system-out>");
+    expect(toMarkdown(v)).toContain("3 speakers, &lt;one&gt; per node");
+    expect(toConsoleTable(v)).toContain("3 speakers, <one> per node");
   });
 });
 

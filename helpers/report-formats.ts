@@ -47,14 +47,20 @@ function attr(text: string): string {
 
 const seconds = (ms: number) => (ms / 1000).toFixed(3);
 
+/** The check's message, then what it noted (one per line). */
+function messageAndNotes(check: CheckResult): string {
+  return [check.message ?? "", ...(check.notes ?? [])].filter((t) => t !== "").join("\n");
+}
+
 function junitCase(criterion: CriterionResult, check: CheckResult): string {
   const open =
     `    <testcase classname="${attr(criterion.id)}" name="${attr(check.name)}" ` + `time="${seconds(check.durationMs)}"`;
   const message = check.message ?? "";
-  const close = "\n    </testcase>";
+  const notes = check.notes?.length ? `\n      <system-out>${escapeXml(check.notes.join("\n"))}</system-out>` : "";
+  const close = `${notes}\n    </testcase>`;
   switch (check.status) {
     case "passed":
-      return `${open}/>`;
+      return notes ? `${open}>${close}` : `${open}/>`;
     case "failed": {
       const summary = attr(firstLine(message) || "failed");
       return `${open}>\n      <failure type="failed" message="${summary}">${escapeXml(message)}</failure>${close}`;
@@ -122,6 +128,7 @@ export function toJson(verdict: Verdict): string {
         status: k.status,
         message: k.message ?? null,
         durationMs: k.durationMs,
+        notes: k.notes ?? [],
       })),
     })),
     phases: verdict.phases.map((p) => ({ name: p.name, durationMs: p.durationMs })),
@@ -166,7 +173,7 @@ export function toMarkdown(verdict: Verdict): string {
     lines.push(row(["check", "status", "time", "message"]), row(["---", "---", "---", "---"]));
     for (const check of checksOrPlaceholder(criterion)) {
       const time = formatDuration(check.durationMs);
-      lines.push(row([cell(check.name), statusCell(check.status), time, cell(check.message ?? "")]));
+      lines.push(row([cell(check.name), statusCell(check.status), time, cell(messageAndNotes(check))]));
     }
   }
   if (verdict.phases.length > 0) {
@@ -197,7 +204,7 @@ export function toConsoleTable(verdict: Verdict): string {
   for (const criterion of verdict.criteria) {
     rows.push([criterion.id, criterion.status.toUpperCase(), "", criterion.title]);
     for (const check of checksOrPlaceholder(criterion)) {
-      const message = (check.message ?? "").replace(/\s*\n\s*/g, " | ");
+      const message = messageAndNotes(check).replace(/\s*\n\s*/g, " | ");
       rows.push(["", check.status, formatDuration(check.durationMs), check.name, message]);
     }
   }

@@ -10,6 +10,8 @@ export interface CheckResult {
   readonly status: CheckStatus;
   readonly message?: string;
   readonly durationMs: number;
+  /** what the check measured or saw (its test's annotations: failover times, the event quoted) */
+  readonly notes?: readonly string[];
 }
 
 export interface CriterionResult {
@@ -164,6 +166,7 @@ export function redactVerdict(verdict: Verdict): Verdict {
         ...k,
         name: redactSecrets(k.name),
         ...(k.message === undefined ? {} : { message: redactSecrets(k.message) }),
+        ...(k.notes === undefined ? {} : { notes: k.notes.map(redactSecrets) }),
       })),
     })),
   };

@@ -19,13 +19,16 @@ export default class VerdictReporter implements Reporter {
         for (const test of suite.children.allTests()) {
           const result = test.result();
           const durationMs = Math.round(test.diagnostic()?.duration ?? 0);
+          const annotations = test.annotations().map((a) => a.message);
+          const notes = annotations.length > 0 ? { notes: annotations } : {};
           if (result.state === "failed") {
             const message = result.errors.map((e) => e.message).join("; ");
-            checks.push({ name: test.name, status: /^blocked by /.test(message) ? "blocked" : "failed", message, durationMs });
+            const status = /^blocked by /.test(message) ? "blocked" : "failed";
+            checks.push({ name: test.name, status, message, durationMs, ...notes });
           } else if (result.state === "skipped") {
-            checks.push({ name: test.name, status: "skipped", message: result.note ?? "skipped", durationMs });
+            checks.push({ name: test.name, status: "skipped", message: result.note ?? "skipped", durationMs, ...notes });
           } else if (result.state === "passed") {
-            checks.push({ name: test.name, status: "passed", durationMs });
+            checks.push({ name: test.name, status: "passed", durationMs, ...notes });
           }
         }
         criteria.push({ id: m[1]!, title: m[2]!, checks });
