@@ -5,17 +5,14 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type * as k8s from "@kubernetes/client-node";
-import { ConfigError, ENV_PREFIX, HelpRequested, parseArgs, serializeConfigForChild, type RunConfig } from "../helpers/config.ts";
+import { ConfigError, HelpRequested, parseArgs, serializeConfigForChild, type RunConfig } from "../helpers/config.ts";
 import { loadProfile, ProfileError, type Profile } from "../helpers/profile.ts";
-import { MAX_TIMEOUT_MS } from "../helpers/profile-schema.ts";
 import { progress } from "../helpers/progress.ts";
 import { redactSecrets } from "../helpers/redact.ts";
 import { runNamespaceName } from "../helpers/run-context.ts";
 
 // The heavy modules (client-node, vitest, execa: seconds of start-up together) are imported where
 // they are first needed, so bad input is reported at once.
-
-const PREFLIGHT_TIMEOUT_ENV = `${ENV_PREFIX}PREFLIGHT_TIMEOUT_MS`;
 
 /** One line on stderr (credentials redacted), exit 2. */
 function usageError(message: string): never {
@@ -46,19 +43,6 @@ function validate(argv: string[]): { config: RunConfig; profile: Profile } {
   }
 }
 
-/** Per-request deadline of the preflight (a blackholed API server address would hang);
- * undefined: the preflight's default. */
-function preflightTimeoutMs(): number | undefined {
-  const raw = process.env[PREFLIGHT_TIMEOUT_ENV];
-  if (!raw) return undefined;
-  const ms = /^\d+$/.test(raw) ? Number(raw) : NaN;
-  if (!(ms > 0 && ms <= MAX_TIMEOUT_MS))
-    usageError(
-      new ConfigError("preflight timeout", raw, "a positive whole number of milliseconds", PREFLIGHT_TIMEOUT_ENV).message,
-    );
-  return ms;
-}
-
 /** The kubeconfig and context a kubeconfig run will use, checked before anything is contacted. */
 async function loadTarget(config: RunConfig): Promise<k8s.KubeConfig> {
   const { loadKubeconfigFile, KubeconfigError } = await import("../helpers/kubeconfig-file.ts");
@@ -73,7 +57,7 @@ async function loadTarget(config: RunConfig): Promise<k8s.KubeConfig> {
 /** Contacts the API server (version, credentials, RBAC) before vitest starts; says which
  * cluster the run touches (never credentials). */
 async function checkTarget(config: RunConfig, profile: Profile): Promise<void> {
-  const requestTimeoutMs = preflightTimeoutMs();
+  const requestTimeoutMs = config.preflightTimeoutMs;
   const kc = await loadTarget(config);
   const { preflight, PreflightError, targetOf } = await import("../helpers/preflight.ts");
   const target = targetOf(kc);

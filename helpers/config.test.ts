@@ -164,6 +164,17 @@ describe("parseArgs mode rules", () => {
   });
 });
 
+describe("parseArgs preflight deadline", () => {
+  it("reads --timeout-preflight, or METALLB_CONFORMANCE_PREFLIGHT_TIMEOUT_MS, validated like the other deadlines", () => {
+    expect(parseArgs(["--timeout-preflight", "2500"], HOME).preflightTimeoutMs).toBe(2500);
+    expect(parseArgs([], { ...HOME, METALLB_CONFORMANCE_PREFLIGHT_TIMEOUT_MS: "3000" }).preflightTimeoutMs).toBe(3000);
+    expect(parseArgs([], HOME).preflightTimeoutMs).toBeUndefined();
+    expect(errorOf(() => parseArgs([], { ...HOME, METALLB_CONFORMANCE_PREFLIGHT_TIMEOUT_MS: "1e3" })).message).toBe(
+      'invalid preflightTimeoutMs: got "1e3", expected a positive whole number of milliseconds (at most 2147483647) (from METALLB_CONFORMANCE_PREFLIGHT_TIMEOUT_MS)',
+    );
+  });
+});
+
 describe("parseArgs chart matrix (--metallb-version)", () => {
   it("is unset by default: the profile's chart version is installed", () => {
     expect(parseArgs([], HOME).metallbVersion).toBeUndefined();
@@ -248,7 +259,7 @@ describe("parseArgs bad values: one line naming field, value and expectation", (
 
   it("rejects unknown options, listing the known ones", () => {
     const error = errorOf(() => parseArgs(["--traget", "k3s"], HOME));
-    expect(error.message).toMatch(/^invalid option: got "--traget", expected one of --target, --profile, .*--timeout-cleanup$/);
+    expect(error.message).toMatch(/^invalid option: got "--traget", expected one of --target, --profile, .*--timeout-cleanup, --timeout-preflight$/);
   });
 
   it("rejects a flag without its value", () => {

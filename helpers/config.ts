@@ -28,6 +28,8 @@ export interface RunConfig {
   readonly metallbVersion?: string;
   /** Overrides of the profile's timeouts; see resolveTimeouts. */
   readonly timeouts: Readonly<TimeoutOverrides>;
+  /** Target kubeconfig: the deadline of each preflight request (default: the preflight's). */
+  readonly preflightTimeoutMs?: number;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -113,6 +115,7 @@ const RunConfigSchema = z.strictObject({
   timeouts: z.strictObject(
     Object.fromEntries(TIMEOUT_KEYS.map((key) => [key, optionalMs])) as Record<TimeoutKey, typeof optionalMs>,
   ),
+  preflightTimeoutMs: optionalMs,
 });
 
 type FieldName = keyof typeof FIELDS;
@@ -182,6 +185,7 @@ function buildCommand(): Command {
   for (const key of TIMEOUT_KEYS) {
     command.option(`${timeoutFlag(key)} <ms>`, `override the profile's timeouts.${key}`);
   }
+  command.option(`${PREFLIGHT_FLAG} <ms>`, "target kubeconfig: deadline of each preflight request (default 10000)");
   return command
     .exitOverride()
     .allowExcessArguments(true)
@@ -265,6 +269,7 @@ export function parseArgs(argv: readonly string[], env: Env): RunConfig {
     ...(metallbVersion ? { metallbVersion: validate("metallbVersion", FIELDS.metallbVersion, metallbVersion) } : {}),
     runId: read("runId", randomRunId()),
     timeouts: readTimeoutOverrides(options, env),
+    ...readPreflightTimeout(options, env),
   };
   return Object.freeze(config);
 }
@@ -291,6 +296,14 @@ function readTimeoutOverrides(options: Options, env: Env): TimeoutOverrides {
     if (raw) overrides[key] = validate(`timeouts.${key}`, TIMEOUT_FIELD, raw);
   }
   return Object.freeze(overrides);
+}
+
+const PREFLIGHT_FLAG = "--timeout-preflight";
+export const PREFLIGHT_TIMEOUT_ENV = `${ENV_PREFIX}PREFLIGHT_TIMEOUT_MS`;
+
+function readPreflightTimeout(options: Options, env: Env): { preflightTimeoutMs?: number } {
+  const raw = pickRaw(options, env, PREFLIGHT_FLAG, PREFLIGHT_TIMEOUT_ENV);
+  return raw ? { preflightTimeoutMs: validate("preflightTimeoutMs", TIMEOUT_FIELD, raw) } : {};
 }
 
 /** Commander's option key: --reports-dir -> reportsDir. */
